@@ -1,0 +1,53 @@
+//! The set of weight files a program's `BLOBFILE` references point into.
+
+use std::collections::BTreeMap;
+
+/// Weight files by the path a program uses for them (`@model_path/weights/w.bin` → file bytes).
+///
+/// This is what the ANE's in-memory compiler receives as its weights dictionary, and what the
+/// simulator resolves `BLOBFILE` constants against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WeightFiles {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+/// The prefix programs use for paths relative to the model directory.
+pub const MODEL_PATH_PREFIX: &str = "@model_path/";
+
+impl WeightFiles {
+    /// No files.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces the file at `path` (as written in the program).
+    pub fn insert(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
+        self.files.insert(path.into(), bytes);
+    }
+
+    /// The bytes of the file at `path`.
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    /// Iterates over `(path, bytes)` in path order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// Number of files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// True when there are no files.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The path relative to the model directory (`weights/w.bin` for
+    /// `@model_path/weights/w.bin`); paths without the prefix are returned unchanged.
+    pub fn relative_path(path: &str) -> &str {
+        path.strip_prefix(MODEL_PATH_PREFIX).unwrap_or(path)
+    }
+}

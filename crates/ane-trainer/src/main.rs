@@ -1,0 +1,7 @@
+//! The `ane-trainer` command-line tool.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
