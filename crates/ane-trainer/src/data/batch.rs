@@ -238,7 +238,9 @@ impl<'a> ShuffledBatches<'a> {
         map: PixelMap,
     ) -> Result<Self> {
         if batch_size == 0 {
-            return Err(DataError::InvalidBatching("batch size must be positive".into()));
+            return Err(DataError::InvalidBatching(
+                "batch size must be positive".into(),
+            ));
         }
         if u32::try_from(split.len()).is_err() {
             return Err(DataError::InvalidBatching(format!(
@@ -326,7 +328,10 @@ impl<'a> ShuffledBatches<'a> {
                 self.batch_size
             )));
         }
-        let BatchCursor { epoch, batch: index } = self.cursor;
+        let BatchCursor {
+            epoch,
+            batch: index,
+        } = self.cursor;
         let per_epoch = self.batches_per_epoch();
         let start = index as usize * self.batch_size;
         let end = (start + self.batch_size).min(self.split.len());
@@ -378,7 +383,9 @@ impl<'a> EvalBatches<'a> {
     /// Evaluation batches of up to `batch_size` examples, in split order.
     pub fn new(split: &'a ImageSplit, batch_size: usize, map: PixelMap) -> Result<Self> {
         if batch_size == 0 {
-            return Err(DataError::InvalidBatching("batch size must be positive".into()));
+            return Err(DataError::InvalidBatching(
+                "batch size must be positive".into(),
+            ));
         }
         Ok(EvalBatches {
             split,
@@ -451,7 +458,10 @@ mod tests {
         let mut epochs = vec![Vec::new(), Vec::new()];
         for _ in 0..20 {
             let pos = stream.next_into(&mut buf).unwrap();
-            assert_eq!(buf.labels(), &ids(&buf).iter().map(|i| i % 10).collect::<Vec<_>>()[..]);
+            assert_eq!(
+                buf.labels(),
+                &ids(&buf).iter().map(|i| i % 10).collect::<Vec<_>>()[..]
+            );
             epochs[pos.epoch as usize].extend(ids(&buf));
         }
         for e in &epochs {

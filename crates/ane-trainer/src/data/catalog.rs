@@ -181,7 +181,10 @@ mod tests {
             assert!(ds.base_url.ends_with('/'));
             for f in &ds.files {
                 assert_eq!(f.sha256.len(), 64);
-                assert!(f.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+                assert!(f
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
             }
         }
     }

@@ -184,7 +184,9 @@ impl std::fmt::Display for DataSource {
         match self {
             DataSource::Embedded => f.write_str("embedded in the binary"),
             DataSource::UserDir(p) => write!(f, "{} (user data, not hash-checked)", p.display()),
-            DataSource::System(p) => write!(f, "{} (system package, SHA-256 verified)", p.display()),
+            DataSource::System(p) => {
+                write!(f, "{} (system package, SHA-256 verified)", p.display())
+            }
             DataSource::Cache(p) => write!(f, "{} (download cache, SHA-256 verified)", p.display()),
         }
     }
@@ -317,7 +319,14 @@ mod tests {
             10,
         )
         .unwrap_err();
-        assert!(matches!(err, DataError::CountMismatch { images: 3, labels: 2, .. }));
+        assert!(matches!(
+            err,
+            DataError::CountMismatch {
+                images: 3,
+                labels: 2,
+                ..
+            }
+        ));
         assert_eq!(
             err.to_string(),
             "a-images holds 3 images but a-labels holds 2 labels"
@@ -336,7 +345,12 @@ mod tests {
         .unwrap_err();
         assert!(matches!(
             err,
-            DataError::LabelOutOfRange { index: 1, label: 10, num_classes: 10, .. }
+            DataError::LabelOutOfRange {
+                index: 1,
+                label: 10,
+                num_classes: 10,
+                ..
+            }
         ));
         assert!(err.to_string().contains("labels-file"), "{err}");
         assert!(err.to_string().contains("0..=9"), "{err}");

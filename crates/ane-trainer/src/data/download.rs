@@ -310,7 +310,10 @@ mod tests {
             let dest = dir.path().join("sub").join(name);
             download_verified(&server.url(name), &dest, &want, &quiet()).unwrap();
             let stored = std::fs::read(&dest).unwrap();
-            assert_eq!(gunzip_if_compressed(&stored, "x").unwrap().as_ref(), &content[..]);
+            assert_eq!(
+                gunzip_if_compressed(&stored, "x").unwrap().as_ref(),
+                &content[..]
+            );
         }
         assert_eq!(server.requests(), 2);
         let mut names = leftovers(&dir.path().join("sub"));
@@ -329,7 +332,11 @@ mod tests {
         assert!(matches!(err, DataError::ChecksumMismatch { .. }), "{msg}");
         assert!(msg.contains(&expected), "{msg}");
         assert!(msg.contains(&sha256_hex(b"not the data")), "{msg}");
-        assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{:?}",
+            leftovers(dir.path())
+        );
     }
 
     #[test]
@@ -351,8 +358,13 @@ mod tests {
         let body: Vec<u8> = (0..100_000).map(|_| rng.next_u64() as u8).collect();
         let server = TestServer::start(vec![("/t.gz", Reply::Truncated(body, 500))]);
         let dir = tempfile::tempdir().unwrap();
-        let err = download_verified(&server.url("t.gz"), &dir.path().join("t.gz"), "00", &quiet())
-            .unwrap_err();
+        let err = download_verified(
+            &server.url("t.gz"),
+            &dir.path().join("t.gz"),
+            "00",
+            &quiet(),
+        )
+        .unwrap_err();
         assert!(matches!(err, DataError::Http { .. }), "{err}");
         assert!(leftovers(dir.path()).is_empty());
     }

@@ -227,7 +227,10 @@ mod tests {
             b"P5\n28 28\n255\n".to_vec(),
         ] {
             let err = parse_idx_u8(bytes.clone(), "f.idx").unwrap_err();
-            assert!(matches!(err, DataError::BadMagic { .. }), "{bytes:?}: {err}");
+            assert!(
+                matches!(err, DataError::BadMagic { .. }),
+                "{bytes:?}: {err}"
+            );
             assert!(err.to_string().starts_with("f.idx: not an IDX file"));
         }
     }
@@ -237,7 +240,9 @@ mod tests {
         for (code, name) in [(0x09, "signed byte"), (0x0B, "i16"), (0x0D, "f32")] {
             let err = parse_idx_u8(vec![0, 0, code, 1, 0, 0, 0, 1, 5], "x").unwrap_err();
             match &err {
-                DataError::UnsupportedType { code: c, name: n, .. } => {
+                DataError::UnsupportedType {
+                    code: c, name: n, ..
+                } => {
                     assert_eq!((*c, *n), (code, name))
                 }
                 other => panic!("unexpected {other}"),
@@ -271,7 +276,14 @@ mod tests {
         raw.extend_from_slice(&[0, 0]);
         let err = parse_idx_u8(raw, "lbl").unwrap_err();
         assert!(
-            matches!(err, DataError::TrailingBytes { extra: 2, expected: 2, .. }),
+            matches!(
+                err,
+                DataError::TrailingBytes {
+                    extra: 2,
+                    expected: 2,
+                    ..
+                }
+            ),
             "{err}"
         );
     }
@@ -303,6 +315,8 @@ mod tests {
     fn missing_file_is_an_io_error_naming_it() {
         let err = read_idx_u8(Path::new("/nonexistent/train-images-idx3-ubyte")).unwrap_err();
         assert!(matches!(err, DataError::Io { .. }));
-        assert!(err.to_string().contains("/nonexistent/train-images-idx3-ubyte"));
+        assert!(err
+            .to_string()
+            .contains("/nonexistent/train-images-idx3-ubyte"));
     }
 }

@@ -201,7 +201,9 @@ pub(crate) fn load_known(known: &KnownDataset, options: &LoadOptions) -> Result<
                 actual,
             }) if !options.download => {
                 return Err(DataError::ChecksumMismatch {
-                    file: format!("{file} (corrupt cache entry: delete it, or allow downloading to replace it)"),
+                    file: format!(
+                    "{file} (corrupt cache entry: delete it, or allow downloading to replace it)"
+                ),
                     expected,
                     actual,
                 })
@@ -306,7 +308,8 @@ mod tests {
             let data: Vec<u8> = (0..n * 20).map(|i| (i as u8).wrapping_mul(seed)).collect();
             encode_idx_u8(&[n, 4, 5], &data)
         };
-        let labels = |n: usize| encode_idx_u8(&[n], &(0..n).map(|i| (i % 3) as u8).collect::<Vec<_>>());
+        let labels =
+            |n: usize| encode_idx_u8(&[n], &(0..n).map(|i| (i % 3) as u8).collect::<Vec<_>>());
         [imgs(6, 3), labels(6), imgs(3, 5), labels(3)]
     }
 
@@ -351,7 +354,10 @@ mod tests {
         let ds = load_idx_dir(dir.path(), "mine", 10).unwrap();
         assert_eq!((ds.train().len(), ds.test().len()), (6, 3));
         assert_eq!((ds.height(), ds.width()), (4, 5));
-        assert_eq!(ds.stats().origin, crate::data::StatsOrigin::ComputedFromTrain);
+        assert_eq!(
+            ds.stats().origin,
+            crate::data::StatsOrigin::ComputedFromTrain
+        );
         assert_eq!(ds.stats(), &NormStats::from_pixels(ds.train().images()));
         assert_eq!(ds.source(), &DataSource::UserDir(dir.path().to_path_buf()));
         // The same through load_dataset with a data_dir, whatever the name.
@@ -383,7 +389,10 @@ mod tests {
         for name in &IDX_FILE_NAMES[1..] {
             assert!(msg.contains(name), "{msg}");
         }
-        assert!(!msg.contains(&format!("{}[.gz]: missing", IDX_FILE_NAMES[0])), "{msg}");
+        assert!(
+            !msg.contains(&format!("{}[.gz]: missing", IDX_FILE_NAMES[0])),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -395,7 +404,17 @@ mod tests {
         bad[3] = encode_idx_u8(&[5], &[0; 5]);
         write_dir(dir.path(), &bad, [false; 4]);
         let err = load_idx_dir(dir.path(), "d", 10).unwrap_err();
-        assert!(matches!(err, DataError::CountMismatch { images: 3, labels: 5, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                DataError::CountMismatch {
+                    images: 3,
+                    labels: 5,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         // Label out of range for the declared classes.
         let dir = tempfile::tempdir().unwrap();
         write_dir(dir.path(), &files, [false; 4]);
@@ -415,7 +434,10 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
         let err = load_idx_dir(dir.path(), "d", 10).unwrap_err();
         assert!(matches!(err, DataError::Gzip { .. }), "{err}");
-        assert!(err.to_string().contains("t10k-images-idx3-ubyte.gz"), "{err}");
+        assert!(
+            err.to_string().contains("t10k-images-idx3-ubyte.gz"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -428,9 +450,18 @@ mod tests {
         let err = load_known(&KnownDataset::fashion_mnist(), &options).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, DataError::NotFound { .. }), "{msg}");
-        assert!(msg.contains("/nonexistent/fashion: no such directory"), "{msg}");
-        assert!(msg.contains(&cache.path().join("fashion-mnist").display().to_string()), "{msg}");
-        assert!(msg.contains("apt-get install dataset-fashion-mnist"), "{msg}");
+        assert!(
+            msg.contains("/nonexistent/fashion: no such directory"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&cache.path().join("fashion-mnist").display().to_string()),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("apt-get install dataset-fashion-mnist"),
+            "{msg}"
+        );
         assert!(msg.contains("allow downloading"), "{msg}");
     }
 
@@ -442,7 +473,12 @@ mod tests {
             .zip(&files)
             .map(|(name, bytes)| (format!("/tiny/{name}.gz"), Reply::Ok(gzip(bytes))))
             .collect::<Vec<_>>();
-        let server = TestServer::start(routes.iter().map(|(p, r)| (p.as_str(), r.clone())).collect());
+        let server = TestServer::start(
+            routes
+                .iter()
+                .map(|(p, r)| (p.as_str(), r.clone()))
+                .collect(),
+        );
         let cache = tempfile::tempdir().unwrap();
         let known = tiny_known(&files, "http://unused.invalid/");
         let options = LoadOptions {
@@ -453,7 +489,11 @@ mod tests {
         let ds = load_known(&known, &options).unwrap();
         assert_eq!(server.requests(), 4);
         assert_eq!(ds.source(), &DataSource::Cache(cache.path().join("tiny")));
-        assert_eq!(ds.stats(), &NormStats::mnist(), "known datasets keep published stats");
+        assert_eq!(
+            ds.stats(),
+            &NormStats::mnist(),
+            "known datasets keep published stats"
+        );
         assert_eq!(ds.train().labels(), &[0, 1, 2, 0, 1, 2]);
 
         // Second load: served from the cache, hash-checked, no request.
@@ -516,8 +556,14 @@ mod tests {
         };
         let err = load_known(&known, &options).unwrap_err();
         assert!(matches!(err, DataError::ChecksumMismatch { .. }), "{err}");
-        assert!(err.to_string().contains(&server.url("train-images-idx3-ubyte.gz")), "{err}");
-        let left: Vec<_> = std::fs::read_dir(cache.path().join("tiny")).unwrap().collect();
+        assert!(
+            err.to_string()
+                .contains(&server.url("train-images-idx3-ubyte.gz")),
+            "{err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(cache.path().join("tiny"))
+            .unwrap()
+            .collect();
         assert!(left.is_empty(), "{left:?}");
     }
 
@@ -534,7 +580,10 @@ mod tests {
     fn loads_debian_fashion_mnist_when_installed() {
         let debian = Path::new("/usr/share/datasets/fashion-mnist");
         if find_all(debian).is_err() {
-            eprintln!("skipped: {} not installed (apt-get install dataset-fashion-mnist)", debian.display());
+            eprintln!(
+                "skipped: {} not installed (apt-get install dataset-fashion-mnist)",
+                debian.display()
+            );
             return;
         }
         let cache = tempfile::tempdir().unwrap();
@@ -549,7 +598,10 @@ mod tests {
         assert_eq!(ds.train().class_counts(10), vec![6000; 10]);
         assert_eq!(ds.test().class_counts(10), vec![1000; 10]);
         let computed = NormStats::from_pixels(ds.train().images());
-        assert!((computed.mean - ds.stats().mean).abs() < 5e-5, "{computed:?}");
+        assert!(
+            (computed.mean - ds.stats().mean).abs() < 5e-5,
+            "{computed:?}"
+        );
         assert!((computed.std - ds.stats().std).abs() < 5e-5, "{computed:?}");
         // The first training image is an ankle boot (class 9) in the published data.
         assert_eq!(ds.train().labels()[0], 9);
@@ -560,7 +612,9 @@ mod tests {
     #[test]
     fn verifies_real_mnist_when_provided() {
         let Some(dir) = std::env::var_os("ANE_TRAINER_TEST_MNIST_DIR") else {
-            eprintln!("skipped: set ANE_TRAINER_TEST_MNIST_DIR to a directory with MNIST's IDX files");
+            eprintln!(
+                "skipped: set ANE_TRAINER_TEST_MNIST_DIR to a directory with MNIST's IDX files"
+            );
             return;
         };
         let dir = PathBuf::from(dir);

@@ -207,7 +207,11 @@ mod tests {
             assert_eq!(std.map(p), expect(p as f64));
         }
         assert!((std.map(0) + 0.424_212_9).abs() < 1e-6, "{}", std.map(0));
-        assert!((std.map(255) - 2.821_486_6).abs() < 1e-6, "{}", std.map(255));
+        assert!(
+            (std.map(255) - 2.821_486_6).abs() < 1e-6,
+            "{}",
+            std.map(255)
+        );
     }
 
     #[test]
@@ -219,7 +223,10 @@ mod tests {
         let xs: Vec<f64> = pixels.iter().map(|&p| map.map(p) as f64).collect();
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
-        assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5, "{mean} {var}");
+        assert!(
+            mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5,
+            "{mean} {var}"
+        );
     }
 
     #[test]
@@ -235,6 +242,9 @@ mod tests {
             assert_eq!(mode.name().parse::<Normalize>().unwrap(), mode);
         }
         assert_eq!(Normalize::default(), Normalize::Standard);
-        assert!("zscore".parse::<Normalize>().unwrap_err().contains("zscore"));
+        assert!("zscore"
+            .parse::<Normalize>()
+            .unwrap_err()
+            .contains("zscore"));
     }
 }

