@@ -279,7 +279,7 @@ fn not_found(known: &KnownDataset, looked: Vec<String>, cache: &Path) -> DataErr
         ways.push(format!("install it: {system}"));
     }
     ways.push(format!(
-        "point the data directory option at a directory holding {} (each optionally .gz)",
+        "use --data-dir DIR with a directory holding {} (each optionally .gz)",
         IDX_FILE_NAMES.join(", ")
     ));
     DataError::NotFound {
