@@ -327,7 +327,10 @@ mod tests {
         assert!(caps.check_shape(&[1, 16_384, 1, 64]).is_ok());
         let err = caps.check_shape(&[1, 32_000, 1, 64]).unwrap_err();
         assert!(err.contains("axis 1") && err.contains("16384"), "{err}");
-        assert!(ChipFamily::M4.caps().check_shape(&[1, 32_000, 1, 64]).is_ok());
+        assert!(ChipFamily::M4
+            .caps()
+            .check_shape(&[1, 32_000, 1, 64])
+            .is_ok());
         assert!(ChipFamily::M4
             .caps()
             .check_shape(&[1, 151_936, 1, 1])

@@ -247,10 +247,7 @@ impl DiskCache {
                 program_key: key.hex(),
                 platform: one_line(platform),
                 identifier: identifier.to_string(),
-                files: present
-                    .iter()
-                    .map(|(n, s)| (n.to_string(), *s))
-                    .collect(),
+                files: present.iter().map(|(n, s)| (n.to_string(), *s)).collect(),
             };
             std::fs::write(staging.join(MANIFEST_NAME), manifest.to_text())?;
             if final_dir.exists() {
@@ -319,7 +316,10 @@ mod tests {
         let dst = tempfile::tempdir().unwrap();
         let restored = cache.restore(&entry, "HEX1", dst.path()).unwrap();
         assert_eq!(restored, ["net.plist", "data"]);
-        assert_eq!(std::fs::read(dst.path().join("net.plist")).unwrap(), b"PLIST");
+        assert_eq!(
+            std::fs::read(dst.path().join("net.plist")).unwrap(),
+            b"PLIST"
+        );
         assert_eq!(std::fs::read(dst.path().join("data")).unwrap(), [5u8; 300]);
         // No staging directories are left behind.
         let names: Vec<_> = std::fs::read_dir(cache.root())

@@ -158,7 +158,10 @@ mod tests {
             )
             .unwrap();
         assert_eq!(std::fs::read_to_string(mil).unwrap(), "p");
-        assert_eq!(std::fs::read_to_string(dir.join("weights/a.bin")).unwrap(), "A");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("weights/a.bin")).unwrap(),
+            "A"
+        );
         assert!(!dir.join("stale.txt").exists());
     }
 

@@ -176,7 +176,12 @@ impl<R: AneRuntime> KernelManager<R> {
             .map_err(|m| self.failure(&key, layout, "naming the model directory", &m))?;
         if !self.dirs.is_live(&identifier) {
             remove_model_dir(&dir).map_err(|e| {
-                self.failure(&key, layout, "clearing a stale model directory", &e.to_string())
+                self.failure(
+                    &key,
+                    layout,
+                    "clearing a stale model directory",
+                    &e.to_string(),
+                )
             })?;
         }
         layout.write_into(&dir).map_err(|e| {
@@ -368,10 +373,13 @@ impl<R: AneRuntime> KernelManager<R> {
         let unload = self.runtime.unload(&m.model);
         drop(m.model);
         let dir = self.release_dir(&m.identifier, &m.dir);
-        let problems: Vec<String> = [unload.err().map(|e| format!("unloadWithQoS failed: {e}")), dir.err()]
-            .into_iter()
-            .flatten()
-            .collect();
+        let problems: Vec<String> = [
+            unload.err().map(|e| format!("unloadWithQoS failed: {e}")),
+            dir.err(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         if problems.is_empty() {
             Ok(())
         } else {
@@ -419,7 +427,11 @@ impl<R: AneRuntime> Device for KernelManager<R> {
         self.info.clone()
     }
 
-    fn compile(&mut self, program: &Program, weights: &WeightFiles) -> Result<KernelId, DeviceError> {
+    fn compile(
+        &mut self,
+        program: &Program,
+        weights: &WeightFiles,
+    ) -> Result<KernelId, DeviceError> {
         let io = kernel_io_of_program(program)?;
         let printer = self.mil_printer.ok_or_else(|| DeviceError::Compile {
             message: "this ANE device has no MIL printer (set AneConfig::mil_printer), \
@@ -455,17 +467,20 @@ impl<R: AneRuntime> Device for KernelManager<R> {
         index: usize,
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), DeviceError> {
-        let k = self.kernels.get(&kernel).ok_or(DeviceError::UnknownKernel(kernel))?;
-        let (spec, surface) = k
-            .plan
-            .inputs
-            .get(index)
-            .zip(k.inputs.get(index))
-            .ok_or(DeviceError::NoSuchBuffer {
-                kernel,
-                what: "input",
-                index,
-            })?;
+        let k = self
+            .kernels
+            .get(&kernel)
+            .ok_or(DeviceError::UnknownKernel(kernel))?;
+        let (spec, surface) =
+            k.plan
+                .inputs
+                .get(index)
+                .zip(k.inputs.get(index))
+                .ok_or(DeviceError::NoSuchBuffer {
+                    kernel,
+                    what: "input",
+                    index,
+                })?;
         self.runtime
             .write_surface(surface, spec.bytes, fill)
             .map_err(|m| {
@@ -477,10 +492,14 @@ impl<R: AneRuntime> Device for KernelManager<R> {
     }
 
     fn run(&mut self, kernel: KernelId) -> Result<(), DeviceError> {
-        let k = self.kernels.get(&kernel).ok_or(DeviceError::UnknownKernel(kernel))?;
-        let m = self.models.get(&k.key).ok_or_else(|| {
-            DeviceError::Other(format!("kernel {kernel:?} has lost its model"))
-        })?;
+        let k = self
+            .kernels
+            .get(&kernel)
+            .ok_or(DeviceError::UnknownKernel(kernel))?;
+        let m = self
+            .models
+            .get(&k.key)
+            .ok_or_else(|| DeviceError::Other(format!("kernel {kernel:?} has lost its model")))?;
         match self.runtime.evaluate(&m.model, &k.request) {
             Ok(()) => Ok(()),
             Err(message) => Err(self.run_failure(kernel, k, &message)),
@@ -493,17 +512,17 @@ impl<R: AneRuntime> Device for KernelManager<R> {
         index: usize,
         read: &mut dyn FnMut(&[u8]),
     ) -> Result<(), DeviceError> {
-        let k = self.kernels.get(&kernel).ok_or(DeviceError::UnknownKernel(kernel))?;
-        let (spec, surface) = k
-            .plan
-            .outputs
-            .get(index)
-            .zip(k.outputs.get(index))
-            .ok_or(DeviceError::NoSuchBuffer {
+        let k = self
+            .kernels
+            .get(&kernel)
+            .ok_or(DeviceError::UnknownKernel(kernel))?;
+        let (spec, surface) = k.plan.outputs.get(index).zip(k.outputs.get(index)).ok_or(
+            DeviceError::NoSuchBuffer {
                 kernel,
                 what: "output",
                 index,
-            })?;
+            },
+        )?;
         self.runtime
             .read_surface(surface, spec.bytes, read)
             .map_err(|m| {

@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn identical_programs_and_weights_give_identical_keys() {
         let w = weights(&[("@model_path/weights/a.bin", &[1, 2, 3])]);
-        assert_eq!(ProgramKey::of("prog", &w), ProgramKey::of("prog", &w.clone()));
+        assert_eq!(
+            ProgramKey::of("prog", &w),
+            ProgramKey::of("prog", &w.clone())
+        );
     }
 
     #[test]

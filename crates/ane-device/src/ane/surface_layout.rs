@@ -53,8 +53,8 @@ impl SurfaceSpec {
         let bytes = count
             .checked_mul(elem)
             .ok_or_else(|| bad("byte size overflows".into()))?;
-        let alloc_bytes = align_up(bytes, SURFACE_ALIGNMENT)
-            .ok_or_else(|| bad("byte size overflows".into()))?;
+        let alloc_bytes =
+            align_up(bytes, SURFACE_ALIGNMENT).ok_or_else(|| bad("byte size overflows".into()))?;
         Ok(SurfaceSpec {
             name: name.to_string(),
             dtype: ty.dtype,
@@ -117,7 +117,8 @@ impl SurfacePlan {
     /// inputs, sizes strictly ascending across inputs and descending across outputs, or the
     /// result is silently zero (ane-facts §5).
     pub fn size_order_caveat(&self) -> Option<String> {
-        let ascending = |s: &[SurfaceSpec]| s.windows(2).all(|w| w[0].alloc_bytes < w[1].alloc_bytes);
+        let ascending =
+            |s: &[SurfaceSpec]| s.windows(2).all(|w| w[0].alloc_bytes < w[1].alloc_bytes);
         let descending =
             |s: &[SurfaceSpec]| s.windows(2).all(|w| w[0].alloc_bytes > w[1].alloc_bytes);
         let inputs_ok = ascending(&self.inputs);

@@ -61,7 +61,11 @@ impl Device for AneDevice {
         match self.never {}
     }
 
-    fn compile(&mut self, _program: &Program, _weights: &WeightFiles) -> Result<KernelId, DeviceError> {
+    fn compile(
+        &mut self,
+        _program: &Program,
+        _weights: &WeightFiles,
+    ) -> Result<KernelId, DeviceError> {
         match self.never {}
     }
 
@@ -110,7 +114,10 @@ mod tests {
         let DeviceError::Unavailable(message) = &err else {
             panic!("expected Unavailable, got {err:?}");
         };
-        assert!(message.contains("needs macOS on Apple Silicon"), "{message}");
+        assert!(
+            message.contains("needs macOS on Apple Silicon"),
+            "{message}"
+        );
         assert!(message.contains(std::env::consts::OS), "{message}");
         assert!(message.contains(std::env::consts::ARCH), "{message}");
         assert!(message.contains("--device sim"), "{message}");

@@ -100,7 +100,11 @@ pub fn relative_weight_path(key: &str) -> Result<&str, DeviceError> {
     }
     for component in rel.split('/') {
         match component {
-            "" => return Err(bad("has an empty component (leading, trailing or double '/')")),
+            "" => {
+                return Err(bad(
+                    "has an empty component (leading, trailing or double '/')",
+                ))
+            }
             "." | ".." => return Err(bad("has a '.' or '..' component")),
             _ => {}
         }

@@ -106,7 +106,11 @@ impl AneRuntime for FakeRuntime {
         &self.platform
     }
 
-    fn create_model(&mut self, mil_text: &str, weights: &WeightsDict<'_>) -> Result<FakeModel, String> {
+    fn create_model(
+        &mut self,
+        mil_text: &str,
+        weights: &WeightsDict<'_>,
+    ) -> Result<FakeModel, String> {
         self.script.calls.borrow_mut().push(Call::CreateModel {
             weights: weights.len(),
         });
@@ -156,8 +160,11 @@ impl AneRuntime for FakeRuntime {
                 return Err(format!("{rel} holds other bytes"));
             }
         }
-        std::fs::write(dir.join("net.plist"), format!("compiled {}", model.identifier))
-            .map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.join("net.plist"),
+            format!("compiled {}", model.identifier),
+        )
+        .map_err(|e| e.to_string())?;
         if !model.weights.is_empty() {
             std::fs::write(dir.join("data"), b"weights").map_err(|e| e.to_string())?;
         }

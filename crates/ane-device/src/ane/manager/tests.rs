@@ -147,7 +147,10 @@ fn compile_populates_the_model_dir_first_then_runs() {
         ]
     );
     let dir = s.temp_root().join(&id);
-    assert_eq!(std::fs::read_to_string(dir.join("model.mil")).unwrap(), "prog A");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("model.mil")).unwrap(),
+        "prog A"
+    );
     assert_eq!(std::fs::read(dir.join("weights/w.bin")).unwrap(), [1, 2, 3]);
 
     write(&mut s.manager, k, &pattern(7));
@@ -166,13 +169,15 @@ fn buffers_expose_exactly_the_tensor_bytes() {
         .compile_mil("prog", io(), &WeightFiles::new())
         .unwrap();
     let mut len = 0;
-    s.manager
-        .write_input(k, 0, &mut |b| len = b.len())
-        .unwrap();
+    s.manager.write_input(k, 0, &mut |b| len = b.len()).unwrap();
     assert_eq!(len, 64, "4×8 fp16 = 64 bytes, though the surface holds 128");
     s.manager.read_output(k, 0, &mut |b| len = b.len()).unwrap();
     assert_eq!(len, 64);
-    assert_eq!(read(&mut s.manager, k), vec![0u8; 64], "surfaces start zeroed");
+    assert_eq!(
+        read(&mut s.manager, k),
+        vec![0u8; 64],
+        "surfaces start zeroed"
+    );
 }
 
 #[test]
@@ -181,11 +186,12 @@ fn no_weights_means_an_empty_dictionary_and_a_weights_dir() {
     s.manager
         .compile_mil("prog", io(), &WeightFiles::new())
         .unwrap();
-    assert_eq!(
-        s.script.calls.borrow()[0],
-        Call::CreateModel { weights: 0 }
-    );
-    assert!(s.temp_root().join(identifier("prog")).join("weights").is_dir());
+    assert_eq!(s.script.calls.borrow()[0], Call::CreateModel { weights: 0 });
+    assert!(s
+        .temp_root()
+        .join(identifier("prog"))
+        .join("weights")
+        .is_dir());
 }
 
 #[test]
@@ -229,11 +235,7 @@ fn the_budget_refuses_before_touching_the_framework() {
         Err(DeviceError::CompileBudget { used, budget }) => assert_eq!((used, budget), (2, 2)),
         other => panic!("expected CompileBudget, got {other:?}"),
     }
-    assert_eq!(
-        s.script
-            .count(|c| matches!(c, Call::CreateModel { .. })),
-        2
-    );
+    assert_eq!(s.script.count(|c| matches!(c, Call::CreateModel { .. })), 2);
     // Reusing an already compiled program needs no budget.
     s.manager
         .compile_mil("one", io(), &WeightFiles::new())
@@ -274,7 +276,11 @@ fn programs_sharing_an_identifier_keep_the_directory_until_both_go() {
     let w2 = weights(&[("@model_path/weights/w.bin", &[2])]);
     let a = s.manager.compile_mil("same text", io(), &w1).unwrap();
     let b = s.manager.compile_mil("same text", io(), &w2).unwrap();
-    assert_eq!(s.script.compiles(), 2, "different weights, different programs");
+    assert_eq!(
+        s.script.compiles(),
+        2,
+        "different weights, different programs"
+    );
     assert_eq!(s.manager.loaded_models(), 2);
     assert_eq!(s.model_dirs(), [identifier("same text")]);
 
@@ -319,7 +325,10 @@ fn a_compile_failure_dumps_the_program_and_cleans_up() {
     assert!(message.contains(&mil.display().to_string()), "{message}");
     assert_eq!(std::fs::read_to_string(&mil).unwrap(), "bad prog");
     let dump_dir = mil.parent().unwrap();
-    assert_eq!(std::fs::read(dump_dir.join("weights/w.bin")).unwrap(), [4, 5]);
+    assert_eq!(
+        std::fs::read(dump_dir.join("weights/w.bin")).unwrap(),
+        [4, 5]
+    );
     let report = std::fs::read_to_string(dump_dir.join("report.txt")).unwrap();
     assert!(report.contains("ANECCompile() FAILED") && report.contains("fake M4 Pro"));
 
@@ -390,8 +399,13 @@ fn a_run_failure_names_the_dumped_program() {
     };
     assert!(message.contains("status=0x1d"), "{message}");
     assert!(message.contains("dumped to"), "{message}");
-    let dump_dir = s.dumps().join(crate::ane::ProgramKey::of("prog", &w).short());
-    assert_eq!(std::fs::read_to_string(dump_dir.join("model.mil")).unwrap(), "prog");
+    let dump_dir = s
+        .dumps()
+        .join(crate::ane::ProgramKey::of("prog", &w).short());
+    assert_eq!(
+        std::fs::read_to_string(dump_dir.join("model.mil")).unwrap(),
+        "prog"
+    );
     assert_eq!(std::fs::read(dump_dir.join("weights/w.bin")).unwrap(), [8]);
 }
 
@@ -481,8 +495,13 @@ fn dump_every_program_keeps_successful_compiles_too() {
     let mut s = setup_with(100, |c| c.dump_policy = DumpPolicy::EveryProgram);
     let w = weights(&[("@model_path/weights/w.bin", &[1])]);
     s.manager.compile_mil("good", io(), &w).unwrap();
-    let dir = s.dumps().join(crate::ane::ProgramKey::of("good", &w).short());
-    assert_eq!(std::fs::read_to_string(dir.join("model.mil")).unwrap(), "good");
+    let dir = s
+        .dumps()
+        .join(crate::ane::ProgramKey::of("good", &w).short());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("model.mil")).unwrap(),
+        "good"
+    );
     assert!(std::fs::read_to_string(dir.join("report.txt"))
         .unwrap()
         .contains("compiled and loaded"));
@@ -607,7 +626,11 @@ fn program(version_dialect: Dialect) -> Program {
 }
 
 fn test_printer(p: &Program) -> Result<String, String> {
-    Ok(format!("program({}) with {} functions", p.version, p.functions.len()))
+    Ok(format!(
+        "program({}) with {} functions",
+        p.version,
+        p.functions.len()
+    ))
 }
 
 #[test]
@@ -629,7 +652,9 @@ fn device_compile_prints_the_program_and_derives_its_io() {
         .compile(&program(Dialect::Ios18), &WeightFiles::new())
         .unwrap();
     assert_eq!(s.manager.io(k).unwrap(), &io());
-    let dir = s.temp_root().join(identifier("program(1.3) with 1 functions"));
+    let dir = s
+        .temp_root()
+        .join(identifier("program(1.3) with 1 functions"));
     assert!(dir.join("model.mil").is_file());
     assert!(s.manager.take_warnings().is_empty());
 
