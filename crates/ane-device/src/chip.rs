@@ -116,6 +116,10 @@ pub const COMPILE_LIMIT_PER_PROCESS: usize = 119;
 
 /// What one chip family's Neural Engine accepts. Read by the ANE device (dialect, alignment) and
 /// by the compiler's partitioner and lint (axis caps, ops to avoid).
+///
+/// Values per family come from ane-facts §1.1 (dialect), §5 (alignment), §6 (axis limits, compile
+/// limit, `cast` on M1/M2) and the landscape cheat sheet ("ANE constraints to encode in the
+/// lowering layer": per-axis caps 16,384 for M1–M3, 65,536 for M4–M5); see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChipCaps {
     /// The MIL text dialect the in-memory compiler accepts (ane-facts §1.1).

@@ -93,6 +93,16 @@ impl AneDevice {
     }
 }
 
+impl std::fmt::Debug for AneDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AneDevice")
+            .field("chip", &self.chip)
+            .field("loaded_models", &self.manager.loaded_models())
+            .field("compile_count", &self.manager.compile_count())
+            .finish_non_exhaustive()
+    }
+}
+
 fn describe(chip: &ChipInfo, os: &str) -> String {
     let subtype = chip
         .ane_subtype
