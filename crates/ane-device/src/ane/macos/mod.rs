@@ -1,0 +1,12 @@
+//! The ANE device on macOS: the private framework ([`framework`]), IOSurface buffers
+//! ([`surface`]), the Objective-C [`AneRuntime`](crate::ane::AneRuntime) ([`objc_runtime`]), chip
+//! detection ([`chip_detect`]) and the public [`AneDevice`] ([`device`]). All `unsafe` code of the
+//! crate lives here, each block with a `// SAFETY:` note.
+
+mod chip_detect;
+mod device;
+mod framework;
+mod objc_runtime;
+mod surface;
+
+pub use device::AneDevice;

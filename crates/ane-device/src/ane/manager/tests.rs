@@ -1,0 +1,669 @@
+//! The manager's behaviour, driven through the fake runtime.
+
+use super::fake::{Call, FakeRuntime, Script};
+use super::KernelManager;
+use crate::ane::budget::{CompileBudget, CompileCounter};
+use crate::ane::config::AneConfig;
+use crate::ane::dump::DumpPolicy;
+use crate::ane::program_key::sha256_hex;
+use crate::device::{Device, DeviceError, DeviceInfo, KernelId, KernelIo};
+use ane_mil::{
+    Argument, DType, Dialect, Function, NamedType, Operation, Program, SourcePos, TensorType,
+    WeightFiles,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Duration;
+
+struct Setup {
+    tmp: tempfile::TempDir,
+    script: Rc<Script>,
+    manager: KernelManager<FakeRuntime>,
+}
+
+impl Setup {
+    fn temp_root(&self) -> PathBuf {
+        self.tmp.path().join("temp")
+    }
+    fn dumps(&self) -> PathBuf {
+        self.tmp.path().join("dumps")
+    }
+    fn model_dirs(&self) -> Vec<String> {
+        match std::fs::read_dir(self.temp_root()) {
+            Ok(rd) => rd
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+fn counter() -> &'static CompileCounter {
+    Box::leak(Box::new(CompileCounter::new()))
+}
+
+fn config(root: &Path) -> AneConfig {
+    AneConfig {
+        dump_dir: Some(root.join("dumps")),
+        load_retry_delay: Duration::ZERO,
+        ..AneConfig::default()
+    }
+}
+
+fn manager_in(
+    root: &Path,
+    script: Rc<Script>,
+    config: &AneConfig,
+    budget: CompileBudget,
+) -> KernelManager<FakeRuntime> {
+    let temp = root.join("temp");
+    std::fs::create_dir_all(&temp).unwrap();
+    KernelManager::new(
+        FakeRuntime::new(&temp, script),
+        DeviceInfo {
+            name: "ane".into(),
+            description: "fake M4 Pro".into(),
+        },
+        config,
+        Some(Dialect::Ios18),
+        budget,
+    )
+}
+
+fn setup_with(budget: usize, adjust: impl FnOnce(&mut AneConfig)) -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = Rc::new(Script::default());
+    let mut cfg = config(tmp.path());
+    adjust(&mut cfg);
+    let manager = manager_in(
+        tmp.path(),
+        script.clone(),
+        &cfg,
+        CompileBudget::on_counter(budget, counter()),
+    );
+    Setup {
+        tmp,
+        script,
+        manager,
+    }
+}
+
+fn setup() -> Setup {
+    setup_with(100, |_| {})
+}
+
+fn x_type() -> TensorType {
+    TensorType::new(DType::Fp16, [1, 4, 1, 8])
+}
+
+fn io() -> KernelIo {
+    KernelIo {
+        inputs: vec![("x".into(), x_type())],
+        outputs: vec![("y".into(), x_type())],
+    }
+}
+
+fn weights(files: &[(&str, &[u8])]) -> WeightFiles {
+    let mut w = WeightFiles::new();
+    for (p, b) in files {
+        w.insert(*p, b.to_vec());
+    }
+    w
+}
+
+/// The identifier the fake gives a program (MIL text only).
+fn identifier(mil: &str) -> String {
+    sha256_hex(&[mil.as_bytes()])[..20].to_uppercase()
+}
+
+fn write(m: &mut KernelManager<FakeRuntime>, k: KernelId, bytes: &[u8]) {
+    m.write_input(k, 0, &mut |buf| buf.copy_from_slice(bytes))
+        .unwrap();
+}
+
+fn read(m: &mut KernelManager<FakeRuntime>, k: KernelId) -> Vec<u8> {
+    let mut out = Vec::new();
+    m.read_output(k, 0, &mut |buf| out = buf.to_vec()).unwrap();
+    out
+}
+
+fn pattern(seed: u8) -> Vec<u8> {
+    (0..64).map(|i| seed.wrapping_add(i)).collect()
+}
+
+#[test]
+fn compile_populates_the_model_dir_first_then_runs() {
+    let mut s = setup();
+    let w = weights(&[("@model_path/weights/w.bin", &[1, 2, 3])]);
+    let k = s.manager.compile_mil("prog A", io(), &w).unwrap();
+    let id = identifier("prog A");
+    assert_eq!(
+        *s.script.calls.borrow(),
+        [
+            Call::CreateModel { weights: 1 },
+            Call::Compile(id.clone()),
+            Call::Load(id.clone())
+        ]
+    );
+    let dir = s.temp_root().join(&id);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("model.mil")).unwrap(),
+        "prog A"
+    );
+    assert_eq!(std::fs::read(dir.join("weights/w.bin")).unwrap(), [1, 2, 3]);
+
+    write(&mut s.manager, k, &pattern(7));
+    s.manager.run(k).unwrap();
+    assert_eq!(read(&mut s.manager, k), pattern(7));
+    assert_eq!(s.manager.compile_count(), 1);
+    assert_eq!(s.manager.process_compiles(), 1);
+    assert_eq!(s.manager.io(k).unwrap(), &io());
+}
+
+#[test]
+fn buffers_expose_exactly_the_tensor_bytes() {
+    let mut s = setup();
+    let k = s
+        .manager
+        .compile_mil("prog", io(), &WeightFiles::new())
+        .unwrap();
+    let mut len = 0;
+    s.manager.write_input(k, 0, &mut |b| len = b.len()).unwrap();
+    assert_eq!(len, 64, "4×8 fp16 = 64 bytes, though the surface holds 128");
+    s.manager.read_output(k, 0, &mut |b| len = b.len()).unwrap();
+    assert_eq!(len, 64);
+    assert_eq!(
+        read(&mut s.manager, k),
+        vec![0u8; 64],
+        "surfaces start zeroed"
+    );
+}
+
+#[test]
+fn no_weights_means_an_empty_dictionary_and_a_weights_dir() {
+    let mut s = setup();
+    s.manager
+        .compile_mil("prog", io(), &WeightFiles::new())
+        .unwrap();
+    assert_eq!(s.script.calls.borrow()[0], Call::CreateModel { weights: 0 });
+    assert!(s
+        .temp_root()
+        .join(identifier("prog"))
+        .join("weights")
+        .is_dir());
+}
+
+#[test]
+fn identical_programs_share_one_compile_but_not_buffers() {
+    let mut s = setup();
+    let w = weights(&[("@model_path/weights/w.bin", &[9])]);
+    let a = s.manager.compile_mil("same", io(), &w).unwrap();
+    let b = s.manager.compile_mil("same", io(), &w.clone()).unwrap();
+    assert_ne!(a, b);
+    assert_eq!(s.script.compiles(), 1);
+    assert_eq!(s.manager.compile_count(), 1);
+    assert_eq!(s.manager.loaded_models(), 1);
+
+    write(&mut s.manager, a, &pattern(1));
+    write(&mut s.manager, b, &pattern(2));
+    s.manager.run(a).unwrap();
+    s.manager.run(b).unwrap();
+    assert_eq!(read(&mut s.manager, a), pattern(1));
+    assert_eq!(read(&mut s.manager, b), pattern(2));
+
+    s.manager.release(a).unwrap();
+    assert_eq!(s.script.unloads(), 0, "b still uses the model");
+    assert_eq!(s.model_dirs(), [identifier("same")]);
+    s.manager.run(b).unwrap();
+    s.manager.release(b).unwrap();
+    assert_eq!(s.script.unloads(), 1);
+    assert!(s.model_dirs().is_empty(), "last user removes the directory");
+    assert_eq!(s.manager.loaded_models(), 0);
+}
+
+#[test]
+fn the_budget_refuses_before_touching_the_framework() {
+    let mut s = setup_with(2, |_| {});
+    s.manager
+        .compile_mil("one", io(), &WeightFiles::new())
+        .unwrap();
+    s.manager
+        .compile_mil("two", io(), &WeightFiles::new())
+        .unwrap();
+    match s.manager.compile_mil("three", io(), &WeightFiles::new()) {
+        Err(DeviceError::CompileBudget { used, budget }) => assert_eq!((used, budget), (2, 2)),
+        other => panic!("expected CompileBudget, got {other:?}"),
+    }
+    assert_eq!(s.script.count(|c| matches!(c, Call::CreateModel { .. })), 2);
+    // Reusing an already compiled program needs no budget.
+    s.manager
+        .compile_mil("one", io(), &WeightFiles::new())
+        .unwrap();
+    assert_eq!(s.manager.process_compiles(), 2);
+}
+
+#[test]
+fn devices_share_the_process_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = counter();
+    let cfg = config(tmp.path());
+    let mut a = manager_in(
+        &tmp.path().join("a"),
+        Rc::new(Script::default()),
+        &cfg,
+        CompileBudget::on_counter(2, shared),
+    );
+    let mut b = manager_in(
+        &tmp.path().join("b"),
+        Rc::new(Script::default()),
+        &cfg,
+        CompileBudget::on_counter(2, shared),
+    );
+    a.compile_mil("p1", io(), &WeightFiles::new()).unwrap();
+    b.compile_mil("p2", io(), &WeightFiles::new()).unwrap();
+    assert!(matches!(
+        b.compile_mil("p3", io(), &WeightFiles::new()),
+        Err(DeviceError::CompileBudget { .. })
+    ));
+    assert_eq!((a.compile_count(), b.compile_count()), (1, 1));
+}
+
+#[test]
+fn programs_sharing_an_identifier_keep_the_directory_until_both_go() {
+    let mut s = setup();
+    let w1 = weights(&[("@model_path/weights/w.bin", &[1])]);
+    let w2 = weights(&[("@model_path/weights/w.bin", &[2])]);
+    let a = s.manager.compile_mil("same text", io(), &w1).unwrap();
+    let b = s.manager.compile_mil("same text", io(), &w2).unwrap();
+    assert_eq!(
+        s.script.compiles(),
+        2,
+        "different weights, different programs"
+    );
+    assert_eq!(s.manager.loaded_models(), 2);
+    assert_eq!(s.model_dirs(), [identifier("same text")]);
+
+    s.manager.release(a).unwrap();
+    assert_eq!(s.model_dirs(), [identifier("same text")]);
+    write(&mut s.manager, b, &pattern(3));
+    s.manager.run(b).unwrap();
+    s.manager.release(b).unwrap();
+    assert!(s.model_dirs().is_empty());
+}
+
+#[test]
+fn distinct_identifiers_get_distinct_directories() {
+    let mut s = setup();
+    s.script.identifier_covers_weights.set(true);
+    let w1 = weights(&[("@model_path/weights/w.bin", &[1])]);
+    let w2 = weights(&[("@model_path/weights/w.bin", &[2])]);
+    let a = s.manager.compile_mil("text", io(), &w1).unwrap();
+    let b = s.manager.compile_mil("text", io(), &w2).unwrap();
+    assert_eq!(s.model_dirs().len(), 2);
+    s.manager.release(a).unwrap();
+    assert_eq!(s.model_dirs().len(), 1);
+    s.manager.release(b).unwrap();
+    assert!(s.model_dirs().is_empty());
+}
+
+#[test]
+fn a_compile_failure_dumps_the_program_and_cleans_up() {
+    let mut s = setup();
+    let msg = "Error Domain=com.apple.appleneuralengine.compiler Code=1 \
+               \"_ANECompiler : ANECCompile() FAILED\"";
+    *s.script.compile_error.borrow_mut() = Some(msg.into());
+    let w = weights(&[("@model_path/weights/w.bin", &[4, 5])]);
+    let err = s.manager.compile_mil("bad prog", io(), &w).unwrap_err();
+    let DeviceError::Compile { message, dump_path } = err else {
+        panic!("expected a compile error, got {err:?}");
+    };
+    assert!(message.contains("ANECCompile() FAILED"), "{message}");
+    assert!(message.contains("compileWithQoS"), "{message}");
+    let mil = dump_path.expect("dumped");
+    assert!(mil.starts_with(s.dumps()));
+    assert!(message.contains(&mil.display().to_string()), "{message}");
+    assert_eq!(std::fs::read_to_string(&mil).unwrap(), "bad prog");
+    let dump_dir = mil.parent().unwrap();
+    assert_eq!(
+        std::fs::read(dump_dir.join("weights/w.bin")).unwrap(),
+        [4, 5]
+    );
+    let report = std::fs::read_to_string(dump_dir.join("report.txt")).unwrap();
+    assert!(report.contains("ANECCompile() FAILED") && report.contains("fake M4 Pro"));
+
+    assert!(s.model_dirs().is_empty(), "the model directory is removed");
+    assert_eq!(s.manager.loaded_models(), 0);
+    assert_eq!(s.script.loads() + s.script.unloads(), 0);
+    assert_eq!(s.manager.process_compiles(), 1, "failed attempts count");
+}
+
+#[test]
+fn a_failed_load_is_retried_once() {
+    let mut s = setup();
+    s.script.failing_loads.set(1);
+    let k = s
+        .manager
+        .compile_mil("prog", io(), &WeightFiles::new())
+        .unwrap();
+    assert_eq!(s.script.loads(), 2);
+    s.manager.run(k).unwrap();
+}
+
+#[test]
+fn two_failed_loads_are_a_compile_error() {
+    let mut s = setup();
+    s.script.failing_loads.set(2);
+    let err = s
+        .manager
+        .compile_mil("prog", io(), &WeightFiles::new())
+        .unwrap_err();
+    let DeviceError::Compile { message, dump_path } = err else {
+        panic!("expected a compile error, got {err:?}");
+    };
+    assert!(message.contains("loadWithQoS"), "{message}");
+    assert!(message.contains("first attempt"), "{message}");
+    assert!(dump_path.is_some());
+    assert_eq!(s.script.loads(), 2);
+    assert_eq!(s.script.unloads(), 0);
+    assert!(s.model_dirs().is_empty());
+}
+
+#[test]
+fn a_stale_directory_from_an_earlier_process_is_cleared() {
+    let mut s = setup();
+    let dir = s.temp_root().join(identifier("prog"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("stale.txt"), "old").unwrap();
+    std::fs::write(dir.join("net.plist"), "someone else's").unwrap();
+    s.manager
+        .compile_mil("prog", io(), &WeightFiles::new())
+        .unwrap();
+    assert!(!dir.join("stale.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("net.plist")).unwrap(),
+        format!("compiled {}", identifier("prog"))
+    );
+}
+
+#[test]
+fn a_run_failure_names_the_dumped_program() {
+    let mut s = setup();
+    let w = weights(&[("@model_path/weights/w.bin", &[8])]);
+    let k = s.manager.compile_mil("prog", io(), &w).unwrap();
+    *s.script.evaluate_error.borrow_mut() =
+        Some("ANEProgramProcessRequestDirect() Failed with status=0x1d".into());
+    let err = s.manager.run(k).unwrap_err();
+    let DeviceError::Run(message) = err else {
+        panic!("expected a run error, got {err:?}");
+    };
+    assert!(message.contains("status=0x1d"), "{message}");
+    assert!(message.contains("dumped to"), "{message}");
+    let dump_dir = s
+        .dumps()
+        .join(crate::ane::ProgramKey::of("prog", &w).short());
+    assert_eq!(
+        std::fs::read_to_string(dump_dir.join("model.mil")).unwrap(),
+        "prog"
+    );
+    assert_eq!(std::fs::read(dump_dir.join("weights/w.bin")).unwrap(), [8]);
+}
+
+#[test]
+fn bad_indices_and_released_kernels_are_errors() {
+    let mut s = setup();
+    let k = s
+        .manager
+        .compile_mil("prog", io(), &WeightFiles::new())
+        .unwrap();
+    assert!(matches!(
+        s.manager.write_input(k, 1, &mut |_| {}),
+        Err(DeviceError::NoSuchBuffer {
+            what: "input",
+            index: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        s.manager.read_output(k, 3, &mut |_| {}),
+        Err(DeviceError::NoSuchBuffer {
+            what: "output",
+            index: 3,
+            ..
+        })
+    ));
+    s.manager.release(k).unwrap();
+    for result in [
+        s.manager.run(k),
+        s.manager.release(k),
+        s.manager.write_input(k, 0, &mut |_| {}),
+        s.manager.io(k).map(|_| ()),
+    ] {
+        assert!(matches!(result, Err(DeviceError::UnknownKernel(id)) if id == k));
+    }
+}
+
+#[test]
+fn invalid_requests_fail_before_any_framework_call() {
+    let mut s = setup();
+    let bad_weights = weights(&[("@model_path/../evil.bin", &[0])]);
+    assert!(s.manager.compile_mil("p", io(), &bad_weights).is_err());
+    let bad_io = KernelIo {
+        inputs: vec![("x".into(), TensorType::new(DType::Int32, [4]))],
+        outputs: vec![("y".into(), x_type())],
+    };
+    assert!(s
+        .manager
+        .compile_mil("p", bad_io, &WeightFiles::new())
+        .is_err());
+    assert!(s.script.calls.borrow().is_empty());
+    assert!(s.model_dirs().is_empty());
+}
+
+#[test]
+fn a_surface_failure_unloads_a_model_loaded_for_it() {
+    let mut s = setup();
+    s.script.surfaces_before_failure.set(Some(1));
+    let err = s
+        .manager
+        .compile_mil("prog", io(), &WeightFiles::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("output surfaces"), "{err}");
+    assert_eq!(s.script.unloads(), 1);
+    assert_eq!(s.manager.loaded_models(), 0);
+    assert!(s.model_dirs().is_empty());
+}
+
+#[test]
+fn dropping_the_device_unloads_everything() {
+    let mut s = setup();
+    s.manager
+        .compile_mil("a", io(), &WeightFiles::new())
+        .unwrap();
+    s.manager
+        .compile_mil("b", io(), &WeightFiles::new())
+        .unwrap();
+    let script = s.script.clone();
+    let temp = s.temp_root();
+    drop(s.manager);
+    assert_eq!(script.unloads(), 2);
+    assert_eq!(std::fs::read_dir(temp).unwrap().count(), 0);
+}
+
+#[test]
+fn dump_every_program_keeps_successful_compiles_too() {
+    let mut s = setup_with(100, |c| c.dump_policy = DumpPolicy::EveryProgram);
+    let w = weights(&[("@model_path/weights/w.bin", &[1])]);
+    s.manager.compile_mil("good", io(), &w).unwrap();
+    let dir = s
+        .dumps()
+        .join(crate::ane::ProgramKey::of("good", &w).short());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("model.mil")).unwrap(),
+        "good"
+    );
+    assert!(std::fs::read_to_string(dir.join("report.txt"))
+        .unwrap()
+        .contains("compiled and loaded"));
+}
+
+fn cache_config(root: &Path) -> AneConfig {
+    AneConfig {
+        disk_cache_dir: Some(root.join("cache")),
+        ..config(root)
+    }
+}
+
+#[test]
+fn the_disk_cache_skips_compiling_in_a_later_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = cache_config(tmp.path());
+    let w = weights(&[("@model_path/weights/w.bin", &[1, 2])]);
+
+    let first = Rc::new(Script::default());
+    let mut a = manager_in(
+        &tmp.path().join("p1"),
+        first.clone(),
+        &cfg,
+        CompileBudget::on_counter(10, counter()),
+    );
+    a.compile_mil("cached prog", io(), &w).unwrap();
+    assert_eq!(first.compiles(), 1);
+    assert!(a.take_warnings().is_empty());
+    drop(a);
+
+    // A "new process": fresh temp dir, fresh compile counter, same cache.
+    let second = Rc::new(Script::default());
+    let mut b = manager_in(
+        &tmp.path().join("p2"),
+        second.clone(),
+        &cfg,
+        CompileBudget::on_counter(10, counter()),
+    );
+    let k = b.compile_mil("cached prog", io(), &w).unwrap();
+    assert_eq!(second.compiles(), 0);
+    assert_eq!(second.loads(), 1);
+    assert_eq!((b.compile_count(), b.process_compiles()), (0, 0));
+    b.write_input(k, 0, &mut |buf| buf.copy_from_slice(&pattern(5)))
+        .unwrap();
+    b.run(k).unwrap();
+    let mut out = Vec::new();
+    b.read_output(k, 0, &mut |buf| out = buf.to_vec()).unwrap();
+    assert_eq!(out, pattern(5));
+}
+
+#[test]
+fn a_cached_program_needs_no_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = cache_config(tmp.path());
+    let mut a = manager_in(
+        &tmp.path().join("p1"),
+        Rc::new(Script::default()),
+        &cfg,
+        CompileBudget::on_counter(10, counter()),
+    );
+    a.compile_mil("prog", io(), &WeightFiles::new()).unwrap();
+    drop(a);
+    let mut b = manager_in(
+        &tmp.path().join("p2"),
+        Rc::new(Script::default()),
+        &cfg,
+        CompileBudget::on_counter(0, counter()),
+    );
+    b.compile_mil("prog", io(), &WeightFiles::new()).unwrap();
+    assert!(b.compile_mil("other", io(), &WeightFiles::new()).is_err());
+}
+
+#[test]
+fn cached_output_that_fails_to_load_is_dropped_and_recompiled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = cache_config(tmp.path());
+    let mut a = manager_in(
+        &tmp.path().join("p1"),
+        Rc::new(Script::default()),
+        &cfg,
+        CompileBudget::on_counter(10, counter()),
+    );
+    a.compile_mil("prog", io(), &WeightFiles::new()).unwrap();
+    drop(a);
+
+    let script = Rc::new(Script::default());
+    script.failing_loads.set(2); // the restored load and its retry
+    let mut b = manager_in(
+        &tmp.path().join("p2"),
+        script.clone(),
+        &cfg,
+        CompileBudget::on_counter(10, counter()),
+    );
+    let k = b.compile_mil("prog", io(), &WeightFiles::new()).unwrap();
+    assert_eq!(script.compiles(), 1);
+    assert_eq!(script.loads(), 3);
+    let warnings = b.take_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("did not load"), "{warnings:?}");
+    b.run(k).unwrap();
+}
+
+fn program(version_dialect: Dialect) -> Program {
+    let mut p = Program::new(version_dialect);
+    p.functions.push(Function {
+        name: "main".into(),
+        opset: version_dialect.opset(),
+        params: vec![NamedType::tensor("x", x_type())],
+        attributes: BTreeMap::new(),
+        body: vec![Operation {
+            op_type: "sigmoid".into(),
+            opset: None,
+            outputs: vec![NamedType::tensor("y", x_type())],
+            inputs: BTreeMap::from([("x".to_string(), Argument::var("x"))]),
+            attributes: BTreeMap::new(),
+            pos: SourcePos::default(),
+        }],
+        outputs: vec!["y".into()],
+        pos: SourcePos::default(),
+    });
+    p
+}
+
+fn test_printer(p: &Program) -> Result<String, String> {
+    Ok(format!(
+        "program({}) with {} functions",
+        p.version,
+        p.functions.len()
+    ))
+}
+
+#[test]
+fn device_compile_needs_a_printer() {
+    let mut s = setup();
+    let err = s
+        .manager
+        .compile(&program(Dialect::Ios18), &WeightFiles::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("MIL printer"), "{err}");
+    assert!(s.script.calls.borrow().is_empty());
+}
+
+#[test]
+fn device_compile_prints_the_program_and_derives_its_io() {
+    let mut s = setup_with(100, |c| c.mil_printer = Some(test_printer));
+    let k = s
+        .manager
+        .compile(&program(Dialect::Ios18), &WeightFiles::new())
+        .unwrap();
+    assert_eq!(s.manager.io(k).unwrap(), &io());
+    let dir = s
+        .temp_root()
+        .join(identifier("program(1.3) with 1 functions"));
+    assert!(dir.join("model.mil").is_file());
+    assert!(s.manager.take_warnings().is_empty());
+
+    s.manager
+        .compile(&program(Dialect::Ios16), &WeightFiles::new())
+        .unwrap();
+    let warnings = s.manager.take_warnings();
+    assert!(
+        warnings.len() == 1 && warnings[0].contains("not this chip's dialect"),
+        "{warnings:?}"
+    );
+}
