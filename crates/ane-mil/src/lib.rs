@@ -8,6 +8,7 @@
 //! - `blob`: MIL blob storage v2 weight files.
 
 pub mod dtype;
+pub mod ops;
 pub mod program;
 pub mod types;
 pub mod value;
