@@ -7,10 +7,12 @@
 //! - `builder`: the API the compiler uses to emit programs;
 //! - `blob`: MIL blob storage v2 weight files.
 
+pub mod builder;
 pub mod dtype;
 pub mod ops;
 pub mod program;
 pub mod types;
+pub mod validate;
 pub mod value;
 pub mod weights;
 
