@@ -293,12 +293,16 @@ impl InputSpec {
             }
             DefaultValue::ZerosLikeDim { input, dim } => {
                 let ty = inputs.get(input).and_then(ResolvedInput::single)?;
-                let n = ty.ty.shape.get(dim)?.known()?;
+                let n = ty.ty.shape.get(dim)?.known().filter(|&n| n <= MAX_DEFAULT_ELEMENTS)?;
                 number_literal(dtype(), &[n], &vec![0.0; n])?
             }
         })
     }
 }
+
+/// The largest default literal materialized (a guard against absurd declared shapes; real
+/// defaults are a handful of elements, `linear`'s bias at most a vocabulary size).
+pub const MAX_DEFAULT_ELEMENTS: usize = 1 << 24;
 
 /// Builds a numeric literal of `dtype` and `shape` from `f64` values (ints truncate, bools are
 /// `v != 0`); `None` for `string` or a length that does not match the shape.

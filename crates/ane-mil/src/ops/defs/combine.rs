@@ -9,6 +9,9 @@ use crate::ops::signature::{DefaultValue, InputSpec, OpSignature, OutputCount};
 use crate::program::Opset;
 use crate::types::{Dim, TensorType};
 
+/// The most outputs a `split` may have (a guard against absurd literals, far above real use).
+pub const MAX_SPLITS: usize = 1 << 16;
+
 /// The `pad` modes.
 pub const PAD_MODES: [&str; 3] = ["constant", "reflect", "replicate"];
 
@@ -118,7 +121,11 @@ fn split_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     let axis = axis_arg(ctx, "axis", ctx.int("axis")?, x.rank())?;
     let dim = x.shape[axis];
     let num_splits = if ctx.inputs.contains("num_splits") {
-        Some(positive_arg(ctx, "num_splits", ctx.int("num_splits")?)?)
+        let n = positive_arg(ctx, "num_splits", ctx.int("num_splits")?)?;
+        if n > MAX_SPLITS {
+            return Err(ctx.value_error("num_splits", format!("{n} parts exceed the supported maximum {MAX_SPLITS}")));
+        }
+        Some(n)
     } else {
         None
     };

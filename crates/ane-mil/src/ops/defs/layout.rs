@@ -10,7 +10,7 @@ use crate::ops::error::InferError;
 use crate::ops::shape::{axes_arg, normalize_axis};
 use crate::ops::signature::{DTypeDomain, DefaultValue, InputSpec, OpSignature};
 use crate::program::Opset;
-use crate::types::{Dim, TensorType};
+use crate::types::{Dim, TensorType, MAX_RANK};
 
 pub(super) fn signatures() -> Vec<OpSignature> {
     let mut sigs = Vec::new();
@@ -100,6 +100,11 @@ fn vector_len(ctx: &InferCtx<'_, '_>, name: &str, expected: Option<usize>) -> Re
 fn reshape_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     let x = ctx.tensor("x")?;
     let len = vector_len(ctx, "shape", None)?;
+    if len > MAX_RANK {
+        return Err(ctx.shape_error(format!(
+            "`shape` has {len} entries: rank {len} exceeds the supported maximum {MAX_RANK}"
+        )));
+    }
     let Some(target) = ctx.opt_ints("shape")? else {
         // A runtime shape: the rank is known, the dims are not.
         return Ok(ctx.output(x.dtype, vec![Dim::Unknown; len]));
