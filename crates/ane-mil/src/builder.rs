@@ -33,7 +33,8 @@ mod typed;
 pub use error::BuildError;
 pub use function::{Arg, FunctionBuilder, Var};
 pub use params::{
-    ConvParams, ConvTransposeParams, GeluMode, PadMode, PadSpec, PoolParams, ScatterMode, SliceByIndex, Split,
+    ConvParams, ConvTransposeParams, GeluMode, PadMode, PadSpec, PoolParams, ScatterMode,
+    SliceByIndex, Split,
 };
 
 use crate::program::{Dialect, Function, Program};

@@ -7,7 +7,9 @@ use ane_mil::builder::{Arg, ConvParams, FunctionBuilder, PadSpec, PoolParams, Sp
 use ane_mil::ops::{self, shape::broadcast_shapes, Constness, ResolvedArg, ResolvedInputs};
 use ane_mil::program::{Argument, Binding, Function, NamedType};
 use ane_mil::validate::validate;
-use ane_mil::{DType, Dialect, Dim, Opset, Program, TensorData, TensorType, TensorValue, Value, ValueType};
+use ane_mil::{
+    DType, Dialect, Dim, Opset, Program, TensorData, TensorType, TensorValue, Value, ValueType,
+};
 use common::ty;
 use proptest::prelude::*;
 use std::borrow::Cow;
@@ -41,13 +43,19 @@ impl Rng {
 }
 
 fn known(shape: &[Dim]) -> Vec<usize> {
-    shape.iter().map(|d| d.known().expect("chains use known shapes")).collect()
+    shape
+        .iter()
+        .map(|d| d.known().expect("chains use known shapes"))
+        .collect()
 }
 
 /// A partner that broadcasts to `shape`: some leading dims dropped, some dims set to 1.
 fn broadcast_partner(rng: &mut Rng, shape: &[usize]) -> Vec<usize> {
     let drop = rng.below(shape.len());
-    shape[drop..].iter().map(|&d| if rng.coin() { 1 } else { d }).collect()
+    shape[drop..]
+        .iter()
+        .map(|&d| if rng.coin() { 1 } else { d })
+        .collect()
 }
 
 /// A reshape target with the same element count (rank 1..=5), maybe with one -1.
@@ -73,7 +81,12 @@ fn reshape_target(rng: &mut Rng, shape: &[usize]) -> (Vec<i32>, Vec<usize>) {
 
 /// Applies one random shape-preserving or shape-changing step; returns the new value and the
 /// shape a shadow model predicts for it.
-fn step(f: &mut FunctionBuilder, rng: &mut Rng, cur: &Var, expected: &[usize]) -> (Var, Vec<usize>) {
+fn step(
+    f: &mut FunctionBuilder,
+    rng: &mut Rng,
+    cur: &Var,
+    expected: &[usize],
+) -> (Var, Vec<usize>) {
     let dtype = cur.ty.dtype;
     let partner = |f: &mut FunctionBuilder, rng: &mut Rng| {
         let shape = broadcast_partner(rng, expected);
@@ -83,7 +96,9 @@ fn step(f: &mut FunctionBuilder, rng: &mut Rng, cur: &Var, expected: &[usize]) -
     };
     match rng.below(7) {
         0 => {
-            let op = *rng.pick(&["relu", "sigmoid", "tanh", "silu", "exp", "sqrt", "abs", "square", "identity"]);
+            let op = *rng.pick(&[
+                "relu", "sigmoid", "tanh", "silu", "exp", "sqrt", "abs", "square", "identity",
+            ]);
             let out = f.op(op, op, &[("x", cur.into())]).unwrap();
             (out[0].clone(), expected.to_vec())
         }
@@ -102,11 +117,21 @@ fn step(f: &mut FunctionBuilder, rng: &mut Rng, cur: &Var, expected: &[usize]) -
             let mut perm: Vec<usize> = (0..expected.len()).collect();
             rng.shuffle(&mut perm);
             let shape = perm.iter().map(|&p| expected[p]).collect();
-            let perm: Vec<i32> = perm.iter().map(|&p| if rng.coin() { p as i32 - expected.len() as i32 } else { p as i32 }).collect();
+            let perm: Vec<i32> = perm
+                .iter()
+                .map(|&p| {
+                    if rng.coin() {
+                        p as i32 - expected.len() as i32
+                    } else {
+                        p as i32
+                    }
+                })
+                .collect();
             (f.transpose(cur, &perm).unwrap(), shape)
         }
         4 => {
-            let axis = rng.below(expected.len()) as i32 - if rng.coin() { expected.len() as i32 } else { 0 };
+            let axis = rng.below(expected.len()) as i32
+                - if rng.coin() { expected.len() as i32 } else { 0 };
             (f.softmax(cur, axis).unwrap(), expected.to_vec())
         }
         5 => {
@@ -179,14 +204,20 @@ fn the_inference_fuzz_reaches_the_shape_rules() {
     for seed in 0..3000u64 {
         let mut rng = Rng(seed);
         for op in ops::all_op_types() {
-            let Some(sig) = ops::signature(op, Opset::Ios18) else { continue };
+            let Some(sig) = ops::signature(op, Opset::Ios18) else {
+                continue;
+            };
             let mut inputs = ResolvedInputs::new();
             let mut letters: Vec<(&str, DType)> = Vec::new();
             for spec in &sig.inputs {
                 if !spec.is_required() && rng.coin() {
                     continue;
                 }
-                let dtype = match spec.dtypes.letter.and_then(|l| letters.iter().find(|(k, _)| *k == l)) {
+                let dtype = match spec
+                    .dtypes
+                    .letter
+                    .and_then(|l| letters.iter().find(|(k, _)| *k == l))
+                {
                     Some((_, d)) => *d,
                     None => *rng.pick(spec.dtypes.allowed),
                 };
@@ -207,12 +238,26 @@ fn the_inference_fuzz_reaches_the_shape_rules() {
         }
     }
     let total = ops::all_op_types().len();
-    println!("random arguments inferred successfully for {} of {total} ops", ok_ops.len());
+    println!(
+        "random arguments inferred successfully for {} of {total} ops",
+        ok_ops.len()
+    );
     assert!(ok_ops.len() * 2 > total, "only {ok_ops:?}");
 }
 
 const STRINGS: [&str; 12] = [
-    "valid", "same", "same_lower", "custom", "EXACT", "fp16", "int8", "uint16", "constant", "reflect", "add", "",
+    "valid",
+    "same",
+    "same_lower",
+    "custom",
+    "EXACT",
+    "fp16",
+    "int8",
+    "uint16",
+    "constant",
+    "reflect",
+    "add",
+    "",
 ];
 
 fn random_dim(rng: &mut Rng) -> Dim {
@@ -234,7 +279,21 @@ fn random_type(rng: &mut Rng) -> TensorType {
 }
 
 fn random_int(rng: &mut Rng) -> i64 {
-    *rng.pick(&[-3, -2, -1, 0, 1, 2, 3, 4, 7, 1 << 40, i64::MIN, i64::MAX, i32::MAX as i64])
+    *rng.pick(&[
+        -3,
+        -2,
+        -1,
+        0,
+        1,
+        2,
+        3,
+        4,
+        7,
+        1 << 40,
+        i64::MIN,
+        i64::MAX,
+        i32::MAX as i64,
+    ])
 }
 
 /// A literal of a random small shape, sometimes malformed (data not matching the type).
@@ -245,14 +304,31 @@ fn random_literal(rng: &mut Rng) -> TensorValue {
     let n_data = if rng.below(8) == 0 { n + 1 } else { n };
     let dtype = *rng.pick(&DType::ALL);
     let data = match dtype {
-        DType::Fp16 => TensorData::Fp16((0..n_data).map(|_| half::f16::from_f32(random_int(rng) as f32)).collect()),
-        DType::Fp32 => TensorData::Fp32((0..n_data).map(|_| random_int(rng) as f32 * 0.5).collect()),
+        DType::Fp16 => TensorData::Fp16(
+            (0..n_data)
+                .map(|_| half::f16::from_f32(random_int(rng) as f32))
+                .collect(),
+        ),
+        DType::Fp32 => {
+            TensorData::Fp32((0..n_data).map(|_| random_int(rng) as f32 * 0.5).collect())
+        }
         DType::Bool => TensorData::Bool((0..n_data).map(|_| rng.coin()).collect()),
-        DType::String => TensorData::Str((0..n_data).map(|_| rng.pick(&STRINGS).to_string()).collect()),
+        DType::String => TensorData::Str(
+            (0..n_data)
+                .map(|_| rng.pick(&STRINGS).to_string())
+                .collect(),
+        ),
         DType::Uint64 => TensorData::UInt64((0..n_data).map(|_| rng.next()).collect()),
         _ => TensorData::Int((0..n_data).map(|_| random_int(rng)).collect()),
     };
-    let ty = TensorType::new(if rng.below(10) == 0 { *rng.pick(&DType::ALL) } else { dtype }, shape);
+    let ty = TensorType::new(
+        if rng.below(10) == 0 {
+            *rng.pick(&DType::ALL)
+        } else {
+            dtype
+        },
+        shape,
+    );
     TensorValue { ty, data }
 }
 
@@ -262,7 +338,11 @@ fn random_arg(rng: &mut Rng) -> ResolvedArg<'static> {
         1 => ResolvedArg::opaque_const(random_type(rng), Constness::Const),
         _ => {
             let lit = random_literal(rng);
-            ResolvedArg { ty: lit.ty.clone(), constness: Constness::Const, value: Some(Cow::Owned(lit)) }
+            ResolvedArg {
+                ty: lit.ty.clone(),
+                constness: Constness::Const,
+                value: Some(Cow::Owned(lit)),
+            }
         }
     }
 }
@@ -270,17 +350,35 @@ fn random_arg(rng: &mut Rng) -> ResolvedArg<'static> {
 /// Elements of `dtype` for a literal of `n` elements.
 fn random_data(rng: &mut Rng, dtype: DType, n: usize) -> TensorData {
     match dtype {
-        DType::Fp16 => TensorData::Fp16((0..n).map(|_| half::f16::from_f32(random_int(rng) as f32)).collect()),
+        DType::Fp16 => TensorData::Fp16(
+            (0..n)
+                .map(|_| half::f16::from_f32(random_int(rng) as f32))
+                .collect(),
+        ),
         DType::Fp32 => TensorData::Fp32((0..n).map(|_| random_int(rng) as f32 * 0.5).collect()),
         DType::Bool => TensorData::Bool((0..n).map(|_| rng.coin()).collect()),
         DType::String => TensorData::Str((0..n).map(|_| rng.pick(&STRINGS).to_string()).collect()),
         DType::Uint64 => TensorData::UInt64((0..n).map(|_| rng.next()).collect()),
-        _ => TensorData::Int((0..n).map(|_| if rng.coin() { rng.below(5) as i64 } else { random_int(rng) }).collect()),
+        _ => TensorData::Int(
+            (0..n)
+                .map(|_| {
+                    if rng.coin() {
+                        rng.below(5) as i64
+                    } else {
+                        random_int(rng)
+                    }
+                })
+                .collect(),
+        ),
     }
 }
 
 /// An argument that mostly fits `spec` (dtype, rank, const-ness), so shape rules get exercised.
-fn fitting_arg(rng: &mut Rng, spec: &ane_mil::ops::InputSpec, dtype: DType) -> ResolvedArg<'static> {
+fn fitting_arg(
+    rng: &mut Rng,
+    spec: &ane_mil::ops::InputSpec,
+    dtype: DType,
+) -> ResolvedArg<'static> {
     use ane_mil::ops::RankSpec;
     if rng.below(8) == 0 {
         return random_arg(rng);
@@ -294,10 +392,25 @@ fn fitting_arg(rng: &mut Rng, spec: &ane_mil::ops::InputSpec, dtype: DType) -> R
     if spec.must_be_const || rng.below(3) == 0 {
         let shape: Vec<usize> = (0..rank).map(|_| rng.below(6)).collect();
         let n = shape.iter().product();
-        let lit = TensorValue { ty: TensorType::new(dtype, shape), data: random_data(rng, dtype, n) };
-        return ResolvedArg { ty: lit.ty.clone(), constness: Constness::Const, value: Some(Cow::Owned(lit)) };
+        let lit = TensorValue {
+            ty: TensorType::new(dtype, shape),
+            data: random_data(rng, dtype, n),
+        };
+        return ResolvedArg {
+            ty: lit.ty.clone(),
+            constness: Constness::Const,
+            value: Some(Cow::Owned(lit)),
+        };
     }
-    let shape = (0..rank).map(|_| if rng.below(6) == 0 { random_dim(rng) } else { Dim::Known(1 + rng.below(6)) }).collect();
+    let shape = (0..rank)
+        .map(|_| {
+            if rng.below(6) == 0 {
+                random_dim(rng)
+            } else {
+                Dim::Known(1 + rng.below(6))
+            }
+        })
+        .collect();
     ResolvedArg::runtime(TensorType { dtype, shape })
 }
 
@@ -358,9 +471,26 @@ fn sample_function() -> Function {
     let mut f = FunctionBuilder::new("main", Opset::Ios18);
     let x = f.input("x", ty(DType::Fp16, &[1, 4, 8, 8])).unwrap();
     let w = f.input("w", ty(DType::Fp16, &[8, 4, 3, 3])).unwrap();
-    let c = f.conv(&x, &w, &ConvParams { pad: PadSpec::Same, ..ConvParams::new(2) }).unwrap();
+    let c = f
+        .conv(
+            &x,
+            &w,
+            &ConvParams {
+                pad: PadSpec::Same,
+                ..ConvParams::new(2)
+            },
+        )
+        .unwrap();
     let p = f
-        .max_pool(&c, &PoolParams { kernel_sizes: vec![2, 2], strides: vec![2, 2], pad: PadSpec::Valid, ceil_mode: true })
+        .max_pool(
+            &c,
+            &PoolParams {
+                kernel_sizes: vec![2, 2],
+                strides: vec![2, 2],
+                pad: PadSpec::Valid,
+                ceil_mode: true,
+            },
+        )
         .unwrap();
     let r = f.reshape(&p, &[1, 8, 16]).unwrap();
     let t = f.transpose(&r, &[0, 2, 1]).unwrap();
@@ -369,7 +499,13 @@ fn sample_function() -> Function {
     let n = f.layer_norm(&cat, &[-1], None, None, 1e-5).unwrap();
     let s = f.slice_by_size(&n, &[0, 0, 0], &[1, -1, 4]).unwrap();
     let m = f.matmul(&s, &s, false, true).unwrap();
-    let g = f.op("gelu", "g", &[("x", (&m).into()), ("mode", Arg::string("EXACT"))]).unwrap();
+    let g = f
+        .op(
+            "gelu",
+            "g",
+            &[("x", (&m).into()), ("mode", Arg::string("EXACT"))],
+        )
+        .unwrap();
     f.output(&g[0]).unwrap();
     f.finish().unwrap()
 }
@@ -383,7 +519,11 @@ fn random_value_type(rng: &mut Rng) -> ValueType {
 
 /// One random corruption of the function.
 fn mutate(rng: &mut Rng, f: &mut Function) {
-    let names: Vec<String> = f.body.iter().flat_map(|o| o.outputs.iter().map(|n| n.name.clone())).collect();
+    let names: Vec<String> = f
+        .body
+        .iter()
+        .flat_map(|o| o.outputs.iter().map(|n| n.name.clone()))
+        .collect();
     if f.body.is_empty() {
         f.outputs.push("nothing".into());
         return;
@@ -400,29 +540,47 @@ fn mutate(rng: &mut Rng, f: &mut Function) {
         }
         1 => {
             if let Some(a) = arg_names.get(rng.below(arg_names.len().max(1))) {
-                let target = if rng.coin() { rng.pick(&names).clone() } else { "undefined_zz".into() };
+                let target = if rng.coin() {
+                    rng.pick(&names).clone()
+                } else {
+                    "undefined_zz".into()
+                };
                 op.inputs.insert(a.clone(), Argument::var(target));
             }
         }
         2 => {
-            let a = arg_names.get(rng.below(arg_names.len().max(1))).cloned().unwrap_or_else(|| "x".into());
-            op.inputs.insert(a, Argument::Single(Binding::Value(random_literal(rng).into())));
+            let a = arg_names
+                .get(rng.below(arg_names.len().max(1)))
+                .cloned()
+                .unwrap_or_else(|| "x".into());
+            op.inputs.insert(
+                a,
+                Argument::Single(Binding::Value(random_literal(rng).into())),
+            );
         }
         3 => {
             if let Some(out) = op.outputs.first_mut() {
                 out.ty = random_value_type(rng);
             }
         }
-        4 => op.op_type = if rng.coin() { rng.pick(&all_ops).to_string() } else { "bogus".into() },
+        4 => {
+            op.op_type = if rng.coin() {
+                rng.pick(&all_ops).to_string()
+            } else {
+                "bogus".into()
+            }
+        }
         5 => {
             if rng.coin() {
                 op.attributes.remove("name");
             } else {
-                op.attributes.insert("name".into(), TensorValue::int32(1).into());
+                op.attributes
+                    .insert("name".into(), TensorValue::int32(1).into());
             }
         }
         6 => {
-            op.attributes.insert("val".into(), random_literal(rng).into());
+            op.attributes
+                .insert("val".into(), random_literal(rng).into());
         }
         7 => {
             f.body.remove(i);
@@ -433,14 +591,27 @@ fn mutate(rng: &mut Rng, f: &mut Function) {
         }
         9 => op.opset = Some(*rng.pick(&Opset::ALL)),
         10 => {
-            let items = (0..rng.below(3)).map(|_| Binding::Var(rng.pick(&names).clone())).collect();
+            let items = (0..rng.below(3))
+                .map(|_| Binding::Var(rng.pick(&names).clone()))
+                .collect();
             op.inputs.insert("values".into(), Argument::Tuple(items));
         }
         _ => {
-            let extra = NamedType { name: rng.pick(&names).clone(), ty: random_value_type(rng), pos: Default::default() };
+            let extra = NamedType {
+                name: rng.pick(&names).clone(),
+                ty: random_value_type(rng),
+                pos: Default::default(),
+            };
             op.outputs.push(extra);
             if rng.coin() {
-                op.attributes.insert("val".into(), Value::Dict { key_type: random_value_type(rng), value_type: random_value_type(rng), entries: vec![] });
+                op.attributes.insert(
+                    "val".into(),
+                    Value::Dict {
+                        key_type: random_value_type(rng),
+                        value_type: random_value_type(rng),
+                        entries: vec![],
+                    },
+                );
             }
         }
     }

@@ -3,7 +3,8 @@
 
 use super::error::BuildError;
 use crate::ops::{
-    self, Constness, InputSpec, OpSignature, OperandForm, Presence, ResolvedArg, ResolvedInput, ResolvedInputs,
+    self, Constness, InputSpec, OpSignature, OperandForm, Presence, ResolvedArg, ResolvedInput,
+    ResolvedInputs,
 };
 use crate::program::{Argument, Binding, Function, NamedType, Operation, Opset, SourcePos};
 use crate::types::{TensorType, MAX_RANK};
@@ -135,7 +136,9 @@ impl FunctionBuilder {
     /// Adds a parameter (a kernel input).
     pub fn input(&mut self, name: &str, ty: TensorType) -> Result<Var, BuildError> {
         if !is_valid_identifier(name) {
-            return Err(BuildError::InvalidIdentifier { name: name.to_string() });
+            return Err(BuildError::InvalidIdentifier {
+                name: name.to_string(),
+            });
         }
         if self.taken.contains(name) {
             return Err(self.duplicate(name));
@@ -144,7 +147,10 @@ impl FunctionBuilder {
         self.taken.insert(name.to_string());
         self.params.push(NamedType::tensor(name, ty.clone()));
         self.define(name, ty.clone(), Constness::Runtime, None);
-        Ok(Var { name: name.to_string(), ty })
+        Ok(Var {
+            name: name.to_string(),
+            ty,
+        })
     }
 
     /// Adds `var` to the function's outputs (`-> (...)`).
@@ -155,7 +161,11 @@ impl FunctionBuilder {
     }
 
     /// An inline constant; the same value and type give the same `const` (and `Var`).
-    pub fn constant(&mut self, hint: &str, value: impl Into<TensorValue>) -> Result<Var, BuildError> {
+    pub fn constant(
+        &mut self,
+        hint: &str,
+        value: impl Into<TensorValue>,
+    ) -> Result<Var, BuildError> {
         let value = value.into();
         if let Some(problem) = ops::literal_problem(&value, &value.ty) {
             return Err(BuildError::InvalidLiteral {
@@ -175,7 +185,10 @@ impl FunctionBuilder {
             return Err(BuildError::InvalidLiteral {
                 op: "const".to_string(),
                 arg: "val".to_string(),
-                message: format!("a BLOBFILE value needs a fully known shape, got {}", blob.ty),
+                message: format!(
+                    "a BLOBFILE value needs a fully known shape, got {}",
+                    blob.ty
+                ),
             });
         }
         check_rank(&blob.ty, hint)?;
@@ -184,10 +197,12 @@ impl FunctionBuilder {
 
     /// A scalar constant of `dtype` (ints truncate, bools are `v != 0`).
     pub fn scalar(&mut self, value: f64, dtype: crate::DType) -> Result<Var, BuildError> {
-        let literal = ops::number_literal(dtype, &[], &[value]).ok_or_else(|| BuildError::InvalidLiteral {
-            op: "const".to_string(),
-            arg: "val".to_string(),
-            message: format!("{value} cannot be a {dtype} scalar"),
+        let literal = ops::number_literal(dtype, &[], &[value]).ok_or_else(|| {
+            BuildError::InvalidLiteral {
+                op: "const".to_string(),
+                arg: "val".to_string(),
+                message: format!("{value} cannot be a {dtype} scalar"),
+            }
         })?;
         self.constant("scalar", literal)
     }
@@ -195,7 +210,12 @@ impl FunctionBuilder {
     /// Adds any op: checks `args` against its signature, adds every omitted default, binds every
     /// literal through a deduplicated `const`, infers the output types and names the outputs after
     /// `hint`. Returns the outputs (several for `split`). On error nothing is added.
-    pub fn op(&mut self, op_type: &str, hint: &str, args: &[(&str, Arg)]) -> Result<Vec<Var>, BuildError> {
+    pub fn op(
+        &mut self,
+        op_type: &str,
+        hint: &str,
+        args: &[(&str, Arg)],
+    ) -> Result<Vec<Var>, BuildError> {
         let sig = ops::lookup(op_type, self.opset)?;
         if sig.operand_form == OperandForm::Attributes {
             return self.const_op(hint, args);
@@ -203,10 +223,12 @@ impl FunctionBuilder {
         let mut planned: BTreeMap<&'static str, Planned> = BTreeMap::new();
         let mut numbers: Vec<(&InputSpec, f64)> = Vec::new();
         for (name, arg) in args {
-            let spec = sig.input(name).ok_or_else(|| ops::InferError::UnknownArgument {
-                op: op_type.to_string(),
-                arg: name.to_string(),
-            })?;
+            let spec = sig
+                .input(name)
+                .ok_or_else(|| ops::InferError::UnknownArgument {
+                    op: op_type.to_string(),
+                    arg: name.to_string(),
+                })?;
             if planned.contains_key(spec.name) || numbers.iter().any(|(s, _)| s.name == spec.name) {
                 return Err(BuildError::DuplicateArgument {
                     op: op_type.to_string(),
@@ -227,7 +249,10 @@ impl FunctionBuilder {
                     for v in vars {
                         self.check_var(v)?;
                     }
-                    planned.insert(spec.name, Planned::Tuple(vars.iter().map(|v| v.name.clone()).collect()));
+                    planned.insert(
+                        spec.name,
+                        Planned::Tuple(vars.iter().map(|v| v.name.clone()).collect()),
+                    );
                 }
             }
         }
@@ -235,12 +260,17 @@ impl FunctionBuilder {
         // Numbers take their domain's dtype, then omitted defaults are filled from what is known.
         for (spec, n) in numbers {
             let dtype = spec.default_dtype(sig, &inputs);
-            let literal = ops::number_literal(dtype, &[], &[n]).ok_or_else(|| BuildError::InvalidLiteral {
-                op: op_type.to_string(),
-                arg: spec.name.to_string(),
-                message: format!("{n} cannot be a {dtype} scalar"),
+            let literal = ops::number_literal(dtype, &[], &[n]).ok_or_else(|| {
+                BuildError::InvalidLiteral {
+                    op: op_type.to_string(),
+                    arg: spec.name.to_string(),
+                    message: format!("{n} cannot be a {dtype} scalar"),
+                }
             })?;
-            inputs.insert(spec.name, ResolvedInput::Single(ResolvedArg::known(Cow::Owned(literal.clone()))));
+            inputs.insert(
+                spec.name,
+                ResolvedInput::Single(ResolvedArg::known(Cow::Owned(literal.clone()))),
+            );
             planned.insert(spec.name, Planned::Literal(literal.into()));
         }
         for spec in &sig.inputs {
@@ -248,7 +278,10 @@ impl FunctionBuilder {
                 continue;
             }
             if let Some(default) = spec.default_value(sig, &inputs) {
-                inputs.insert(spec.name, ResolvedInput::Single(ResolvedArg::known(Cow::Owned(default.clone()))));
+                inputs.insert(
+                    spec.name,
+                    ResolvedInput::Single(ResolvedArg::known(Cow::Owned(default.clone()))),
+                );
                 planned.insert(spec.name, Planned::Literal(default.into()));
             }
         }
@@ -265,13 +298,19 @@ impl FunctionBuilder {
             _ => Err(BuildError::InvalidLiteral {
                 op: "const".to_string(),
                 arg: "val".to_string(),
-                message: "const takes exactly one argument, `val`, bound to a tensor or blob literal".to_string(),
+                message:
+                    "const takes exactly one argument, `val`, bound to a tensor or blob literal"
+                        .to_string(),
             }),
         }
     }
 
     /// The single output of an op.
-    pub(super) fn single(&mut self, op_type: &str, args: &[(&str, Arg)]) -> Result<Var, BuildError> {
+    pub(super) fn single(
+        &mut self,
+        op_type: &str,
+        args: &[(&str, Arg)],
+    ) -> Result<Var, BuildError> {
         let mut outs = self.op(op_type, op_type, args)?;
         match outs.len() {
             1 => Ok(outs.remove(0)),
@@ -315,15 +354,34 @@ impl FunctionBuilder {
         }
     }
 
-    fn define(&mut self, name: &str, ty: TensorType, constness: Constness, value: Option<TensorValue>) {
-        self.vars.insert(name.to_string(), VarInfo { ty, constness, value });
+    fn define(
+        &mut self,
+        name: &str,
+        ty: TensorType,
+        constness: Constness,
+        value: Option<TensorValue>,
+    ) {
+        self.vars.insert(
+            name.to_string(),
+            VarInfo {
+                ty,
+                constness,
+                value,
+            },
+        );
     }
 
     /// A fresh identifier `<hint>_<n>`.
     fn fresh(&mut self, hint: &str) -> String {
         let mut base: String = hint
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         if !base.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
             base.insert(0, 'v');
@@ -352,7 +410,9 @@ impl FunctionBuilder {
             let input = match p {
                 Planned::Var(v) => ResolvedInput::Single(var_arg(v)),
                 Planned::Tuple(vs) => ResolvedInput::Tuple(vs.iter().map(var_arg).collect()),
-                Planned::Literal(Value::Tensor(t)) => ResolvedInput::Single(ResolvedArg::known(Cow::Owned(t.clone()))),
+                Planned::Literal(Value::Tensor(t)) => {
+                    ResolvedInput::Single(ResolvedArg::known(Cow::Owned(t.clone())))
+                }
                 Planned::Literal(Value::Blob(b)) => {
                     ResolvedInput::Single(ResolvedArg::opaque_const(b.ty.clone(), Constness::Const))
                 }
@@ -468,14 +528,20 @@ impl FunctionBuilder {
         let ty = value.ty.clone();
         self.push_const(&name, ty.clone(), Value::Tensor(value.clone()));
         self.define(&name, ty.clone(), Constness::Const, Some(value.clone()));
-        self.consts.entry(ty.clone()).or_default().push((value, name.clone()));
+        self.consts
+            .entry(ty.clone())
+            .or_default()
+            .push((value, name.clone()));
         Var { name, ty }
     }
 
     fn intern_blob(&mut self, hint: &str, blob: BlobRef) -> Var {
         let key = (blob.path.clone(), blob.offset, blob.ty.clone());
         if let Some(name) = self.blob_consts.get(&key) {
-            return Var { name: name.clone(), ty: blob.ty };
+            return Var {
+                name: name.clone(),
+                ty: blob.ty,
+            };
         }
         let name = self.fresh(hint);
         let ty = blob.ty.clone();
@@ -490,9 +556,10 @@ impl FunctionBuilder {
 fn check_literal(op: &str, arg: &str, value: &Value) -> Result<(), BuildError> {
     let problem = match value {
         Value::Tensor(t) => ops::literal_problem(t, &t.ty),
-        Value::Blob(b) if b.ty.num_elements().is_none() => {
-            Some(format!("a BLOBFILE value needs a fully known shape, got {}", b.ty))
-        }
+        Value::Blob(b) if b.ty.num_elements().is_none() => Some(format!(
+            "a BLOBFILE value needs a fully known shape, got {}",
+            b.ty
+        )),
         Value::Blob(_) => None,
         Value::Dict { .. } => Some("a dictionary cannot be an op operand".to_string()),
     };
@@ -511,7 +578,10 @@ fn check_rank(ty: &TensorType, what: &str) -> Result<(), BuildError> {
         return Err(BuildError::InvalidLiteral {
             op: "function".to_string(),
             arg: what.to_string(),
-            message: format!("rank {} exceeds the supported maximum {MAX_RANK}: {ty}", ty.rank()),
+            message: format!(
+                "rank {} exceeds the supported maximum {MAX_RANK}: {ty}",
+                ty.rank()
+            ),
         });
     }
     Ok(())

@@ -4,8 +4,8 @@
 use super::error::BuildError;
 use super::function::{Arg, FunctionBuilder, Var};
 use super::params::{
-    size, sizes, ConvParams, ConvTransposeParams, GeluMode, PadMode, PadSpec, PoolParams, ScatterMode, SliceByIndex,
-    Split,
+    size, sizes, ConvParams, ConvTransposeParams, GeluMode, PadMode, PadSpec, PoolParams,
+    ScatterMode, SliceByIndex, Split,
 };
 use crate::dtype::DType;
 use crate::ops::number_literal;
@@ -69,14 +69,33 @@ impl FunctionBuilder {
     /// `conv`: `x` `[n, C_in, *D]` with `weight` `[C_out, C_in/groups, *K]`.
     pub fn conv(&mut self, x: &Var, weight: &Var, p: &ConvParams) -> Result<Var, BuildError> {
         let mut args = vec![("x", x.into()), ("weight", weight.into())];
-        window_args(&mut args, &p.strides, &p.pad, &p.dilations, p.groups, p.bias.as_ref())?;
+        window_args(
+            &mut args,
+            &p.strides,
+            &p.pad,
+            &p.dilations,
+            p.groups,
+            p.bias.as_ref(),
+        )?;
         self.single("conv", &args)
     }
 
     /// `conv_transpose`: `weight` `[C_in, C_out/groups, *K]`.
-    pub fn conv_transpose(&mut self, x: &Var, weight: &Var, p: &ConvTransposeParams) -> Result<Var, BuildError> {
+    pub fn conv_transpose(
+        &mut self,
+        x: &Var,
+        weight: &Var,
+        p: &ConvTransposeParams,
+    ) -> Result<Var, BuildError> {
         let mut args = vec![("x", x.into()), ("weight", weight.into())];
-        window_args(&mut args, &p.strides, &p.pad, &p.dilations, p.groups, p.bias.as_ref())?;
+        window_args(
+            &mut args,
+            &p.strides,
+            &p.pad,
+            &p.dilations,
+            p.groups,
+            p.bias.as_ref(),
+        )?;
         if let Some(shape) = &p.output_shape {
             args.push(("output_shape", sizes("output_shape", shape)?));
         }
@@ -84,7 +103,13 @@ impl FunctionBuilder {
     }
 
     /// `matmul` with optional transposes of the last two dims.
-    pub fn matmul(&mut self, x: &Var, y: &Var, transpose_x: bool, transpose_y: bool) -> Result<Var, BuildError> {
+    pub fn matmul(
+        &mut self,
+        x: &Var,
+        y: &Var,
+        transpose_x: bool,
+        transpose_y: bool,
+    ) -> Result<Var, BuildError> {
         self.single(
             "matmul",
             &[
@@ -159,7 +184,10 @@ impl FunctionBuilder {
 
     /// `gelu` in the given mode.
     pub fn gelu(&mut self, x: &Var, mode: GeluMode) -> Result<Var, BuildError> {
-        self.single("gelu", &[("x", x.into()), ("mode", Arg::string(mode.name()))])
+        self.single(
+            "gelu",
+            &[("x", x.into()), ("mode", Arg::string(mode.name()))],
+        )
     }
 
     /// `softmax` along `axis`.
@@ -174,25 +202,38 @@ impl FunctionBuilder {
 
     /// `1 / sqrt(x + epsilon)`, epsilon in `x`'s dtype.
     pub fn rsqrt(&mut self, x: &Var, epsilon: f64) -> Result<Var, BuildError> {
-        self.single("rsqrt", &[("x", x.into()), ("epsilon", Arg::Number(epsilon))])
+        self.single(
+            "rsqrt",
+            &[("x", x.into()), ("epsilon", Arg::Number(epsilon))],
+        )
     }
 
     /// `1 / (x + epsilon)`, epsilon in `x`'s dtype.
     pub fn inverse(&mut self, x: &Var, epsilon: f64) -> Result<Var, BuildError> {
-        self.single("inverse", &[("x", x.into()), ("epsilon", Arg::Number(epsilon))])
+        self.single(
+            "inverse",
+            &[("x", x.into()), ("epsilon", Arg::Number(epsilon))],
+        )
     }
 
     /// `clip` to `[alpha, beta]`, both in `x`'s dtype.
     pub fn clip(&mut self, x: &Var, alpha: f64, beta: f64) -> Result<Var, BuildError> {
         self.single(
             "clip",
-            &[("x", x.into()), ("alpha", Arg::Number(alpha)), ("beta", Arg::Number(beta))],
+            &[
+                ("x", x.into()),
+                ("alpha", Arg::Number(alpha)),
+                ("beta", Arg::Number(beta)),
+            ],
         )
     }
 
     /// `cast` to `dtype`.
     pub fn cast(&mut self, x: &Var, dtype: DType) -> Result<Var, BuildError> {
-        self.single("cast", &[("x", x.into()), ("dtype", Arg::string(dtype.name()))])
+        self.single(
+            "cast",
+            &[("x", x.into()), ("dtype", Arg::string(dtype.name()))],
+        )
     }
 
     /// `layer_norm` over `axes`; epsilon takes the dtype of `gamma`/`beta` (else of `x`).
@@ -204,7 +245,11 @@ impl FunctionBuilder {
         beta: Option<&Var>,
         epsilon: f64,
     ) -> Result<Var, BuildError> {
-        let mut args = vec![("x", x.into()), ("axes", Arg::ints(axes)), ("epsilon", Arg::Number(epsilon))];
+        let mut args = vec![
+            ("x", x.into()),
+            ("axes", Arg::ints(axes)),
+            ("epsilon", Arg::Number(epsilon)),
+        ];
         args.extend(gamma.map(|g| ("gamma", g.into())));
         args.extend(beta.map(|b| ("beta", b.into())));
         self.single("layer_norm", &args)
@@ -232,7 +277,13 @@ impl FunctionBuilder {
     }
 
     /// `instance_norm`.
-    pub fn instance_norm(&mut self, x: &Var, gamma: Option<&Var>, beta: Option<&Var>, epsilon: f64) -> Result<Var, BuildError> {
+    pub fn instance_norm(
+        &mut self,
+        x: &Var,
+        gamma: Option<&Var>,
+        beta: Option<&Var>,
+        epsilon: f64,
+    ) -> Result<Var, BuildError> {
         let mut args = vec![("x", x.into()), ("epsilon", Arg::Number(epsilon))];
         args.extend(gamma.map(|g| ("gamma", g.into())));
         args.extend(beta.map(|b| ("beta", b.into())));
@@ -253,28 +304,58 @@ impl FunctionBuilder {
     }
 
     /// `reduce_argmax` along `axis` (int32 output; iOS17+ emits `output_dtype = "int32"`).
-    pub fn reduce_argmax(&mut self, x: &Var, axis: i32, keep_dims: bool) -> Result<Var, BuildError> {
+    pub fn reduce_argmax(
+        &mut self,
+        x: &Var,
+        axis: i32,
+        keep_dims: bool,
+    ) -> Result<Var, BuildError> {
         self.single(
             "reduce_argmax",
-            &[("x", x.into()), ("axis", Arg::int(axis)), ("keep_dims", Arg::bool(keep_dims))],
+            &[
+                ("x", x.into()),
+                ("axis", Arg::int(axis)),
+                ("keep_dims", Arg::bool(keep_dims)),
+            ],
         )
     }
 
     /// `slice_by_size` (`-1` sizes run to the end).
-    pub fn slice_by_size(&mut self, x: &Var, begin: &[i32], size: &[i32]) -> Result<Var, BuildError> {
+    pub fn slice_by_size(
+        &mut self,
+        x: &Var,
+        begin: &[i32],
+        size: &[i32],
+    ) -> Result<Var, BuildError> {
         self.single(
             "slice_by_size",
-            &[("x", x.into()), ("begin", Arg::ints(begin)), ("size", Arg::ints(size))],
+            &[
+                ("x", x.into()),
+                ("begin", Arg::ints(begin)),
+                ("size", Arg::ints(size)),
+            ],
         )
     }
 
     /// `slice_by_index` (numpy-style `x[b:e:s, …]`).
     pub fn slice_by_index(&mut self, x: &Var, s: &SliceByIndex) -> Result<Var, BuildError> {
-        let mut args = vec![("x", x.into()), ("begin", Arg::ints(&s.begin)), ("end", Arg::ints(&s.end))];
+        let mut args = vec![
+            ("x", x.into()),
+            ("begin", Arg::ints(&s.begin)),
+            ("end", Arg::ints(&s.end)),
+        ];
         args.extend(s.stride.as_deref().map(|v| ("stride", Arg::ints(v))));
-        args.extend(s.begin_mask.as_deref().map(|v| ("begin_mask", Arg::bools(v))));
+        args.extend(
+            s.begin_mask
+                .as_deref()
+                .map(|v| ("begin_mask", Arg::bools(v))),
+        );
         args.extend(s.end_mask.as_deref().map(|v| ("end_mask", Arg::bools(v))));
-        args.extend(s.squeeze_mask.as_deref().map(|v| ("squeeze_mask", Arg::bools(v))));
+        args.extend(
+            s.squeeze_mask
+                .as_deref()
+                .map(|v| ("squeeze_mask", Arg::bools(v))),
+        );
         self.single("slice_by_index", &args)
     }
 
@@ -289,7 +370,12 @@ impl FunctionBuilder {
     }
 
     /// `concat` along `axis`, optionally interleaved.
-    pub fn concat(&mut self, values: &[&Var], axis: i32, interleave: bool) -> Result<Var, BuildError> {
+    pub fn concat(
+        &mut self,
+        values: &[&Var],
+        axis: i32,
+        interleave: bool,
+    ) -> Result<Var, BuildError> {
         let values: Vec<Var> = values.iter().map(|&v| v.clone()).collect();
         self.single(
             "concat",
@@ -307,7 +393,11 @@ impl FunctionBuilder {
             Split::Count(n) => ("num_splits", size("num_splits", *n)?),
             Split::Sizes(s) => ("split_sizes", sizes("split_sizes", s)?),
         };
-        self.op("split", "split", &[("x", x.into()), ("axis", Arg::int(axis)), parts])
+        self.op(
+            "split",
+            "split",
+            &[("x", x.into()), ("axis", Arg::int(axis)), parts],
+        )
     }
 
     /// `squeeze` the listed size-1 `axes`.
@@ -326,7 +416,13 @@ impl FunctionBuilder {
     }
 
     /// `pad` the last `pads.len() / 2` dims; `constant_val` in `x`'s dtype.
-    pub fn pad(&mut self, x: &Var, pads: &[i32], mode: PadMode, constant_val: f64) -> Result<Var, BuildError> {
+    pub fn pad(
+        &mut self,
+        x: &Var,
+        pads: &[i32],
+        mode: PadMode,
+        constant_val: f64,
+    ) -> Result<Var, BuildError> {
         self.single(
             "pad",
             &[
@@ -338,7 +434,13 @@ impl FunctionBuilder {
         )
     }
 
-    fn pool(&mut self, op: &str, x: &Var, p: &PoolParams, extra: Option<(&'static str, Arg)>) -> Result<Var, BuildError> {
+    fn pool(
+        &mut self,
+        op: &str,
+        x: &Var,
+        p: &PoolParams,
+        extra: Option<(&'static str, Arg)>,
+    ) -> Result<Var, BuildError> {
         let mut args = vec![
             ("x", x.into()),
             ("kernel_sizes", sizes("kernel_sizes", &p.kernel_sizes)?),
@@ -359,20 +461,46 @@ impl FunctionBuilder {
     }
 
     /// `avg_pool`; `exclude_padding` divides by the real elements of each window only.
-    pub fn avg_pool(&mut self, x: &Var, p: &PoolParams, exclude_padding: bool) -> Result<Var, BuildError> {
-        self.pool("avg_pool", x, p, Some(("exclude_padding_from_average", Arg::bool(exclude_padding))))
+    pub fn avg_pool(
+        &mut self,
+        x: &Var,
+        p: &PoolParams,
+        exclude_padding: bool,
+    ) -> Result<Var, BuildError> {
+        self.pool(
+            "avg_pool",
+            x,
+            p,
+            Some(("exclude_padding_from_average", Arg::bool(exclude_padding))),
+        )
     }
 
     /// `gather` along `axis` (no batch dims).
     pub fn gather(&mut self, x: &Var, indices: &Var, axis: i32) -> Result<Var, BuildError> {
-        self.single("gather", &[("x", x.into()), ("indices", indices.into()), ("axis", Arg::int(axis))])
+        self.single(
+            "gather",
+            &[
+                ("x", x.into()),
+                ("indices", indices.into()),
+                ("axis", Arg::int(axis)),
+            ],
+        )
     }
 
     /// `gather_along_axis` (`take_along_axis`).
-    pub fn gather_along_axis(&mut self, x: &Var, indices: &Var, axis: i32) -> Result<Var, BuildError> {
+    pub fn gather_along_axis(
+        &mut self,
+        x: &Var,
+        indices: &Var,
+        axis: i32,
+    ) -> Result<Var, BuildError> {
         self.single(
             "gather_along_axis",
-            &[("x", x.into()), ("indices", indices.into()), ("axis", Arg::int(axis))],
+            &[
+                ("x", x.into()),
+                ("indices", indices.into()),
+                ("axis", Arg::int(axis)),
+            ],
         )
     }
 
@@ -398,13 +526,23 @@ impl FunctionBuilder {
     }
 
     /// `one_hot` with `depth` classes inserted at `axis`; `on`/`off` values of `dtype`.
-    pub fn one_hot(&mut self, indices: &Var, depth: usize, axis: i32, on: f64, off: f64, dtype: DType) -> Result<Var, BuildError> {
+    pub fn one_hot(
+        &mut self,
+        indices: &Var,
+        depth: usize,
+        axis: i32,
+        on: f64,
+        off: f64,
+        dtype: DType,
+    ) -> Result<Var, BuildError> {
         let value = |v: f64, arg: &str| {
-            number_literal(dtype, &[], &[v]).map(Arg::from).ok_or_else(|| BuildError::InvalidLiteral {
-                op: "one_hot".to_string(),
-                arg: arg.to_string(),
-                message: format!("{v} cannot be a {dtype} scalar"),
-            })
+            number_literal(dtype, &[], &[v])
+                .map(Arg::from)
+                .ok_or_else(|| BuildError::InvalidLiteral {
+                    op: "one_hot".to_string(),
+                    arg: arg.to_string(),
+                    message: format!("{v} cannot be a {dtype} scalar"),
+                })
         };
         self.single(
             "one_hot",
@@ -420,19 +558,32 @@ impl FunctionBuilder {
 
     /// `select`: `a` where `cond`, else `b`.
     pub fn select(&mut self, cond: &Var, a: &Var, b: &Var) -> Result<Var, BuildError> {
-        self.single("select", &[("cond", cond.into()), ("a", a.into()), ("b", b.into())])
+        self.single(
+            "select",
+            &[("cond", cond.into()), ("a", a.into()), ("b", b.into())],
+        )
     }
 
     /// `band_part` keeping `lower` sub- and `upper` super-diagonals (negative = all).
     pub fn band_part(&mut self, x: &Var, lower: i32, upper: i32) -> Result<Var, BuildError> {
         self.single(
             "band_part",
-            &[("x", x.into()), ("lower", Arg::int(lower)), ("upper", Arg::int(upper))],
+            &[
+                ("x", x.into()),
+                ("lower", Arg::int(lower)),
+                ("upper", Arg::int(upper)),
+            ],
         )
     }
 
     /// `cumsum` along `axis`.
-    pub fn cumsum(&mut self, x: &Var, axis: i32, exclusive: bool, reverse: bool) -> Result<Var, BuildError> {
+    pub fn cumsum(
+        &mut self,
+        x: &Var,
+        axis: i32,
+        exclusive: bool,
+        reverse: bool,
+    ) -> Result<Var, BuildError> {
         self.single(
             "cumsum",
             &[
@@ -452,7 +603,11 @@ impl FunctionBuilder {
         value: &Var,
         attn_mask: Option<&Var>,
     ) -> Result<Var, BuildError> {
-        let mut args = vec![("query", query.into()), ("key", key.into()), ("value", value.into())];
+        let mut args = vec![
+            ("query", query.into()),
+            ("key", key.into()),
+            ("value", value.into()),
+        ];
         args.extend(attn_mask.map(|m| ("attn_mask", m.into())));
         self.single("scaled_dot_product_attention", &args)
     }

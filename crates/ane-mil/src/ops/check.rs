@@ -124,10 +124,16 @@ fn check_value(
 /// Why a literal's elements do not fit its declared type (or the argument's type), if they do not.
 pub(crate) fn literal_problem(value: &TensorValue, ty: &TensorType) -> Option<String> {
     if value.ty != *ty {
-        return Some(format!("literal of type {} bound where {ty} was declared", value.ty));
+        return Some(format!(
+            "literal of type {} bound where {ty} was declared",
+            value.ty
+        ));
     }
     if !value.data.matches_dtype(ty.dtype) {
-        return Some(format!("literal elements do not match its dtype {}", ty.dtype));
+        return Some(format!(
+            "literal elements do not match its dtype {}",
+            ty.dtype
+        ));
     }
     match ty.num_elements() {
         Some(n) if n == value.data.len() => None,
@@ -135,6 +141,8 @@ pub(crate) fn literal_problem(value: &TensorValue, ty: &TensorType) -> Option<St
             "literal of type {ty} holds {} elements, expected {n}",
             value.data.len()
         )),
-        None => Some(format!("literal of type {ty} must have a fully known shape")),
+        None => Some(format!(
+            "literal of type {ty} must have a fully known shape"
+        )),
     }
 }

@@ -129,8 +129,9 @@ impl<'s, 'a> InferCtx<'s, 'a> {
     /// The integer scalar `name`, which must be known.
     pub fn int(&self, name: &str) -> Result<i64, InferError> {
         let v = self.known_value(name)?;
-        v.as_int()
-            .ok_or_else(|| self.value_error(name, format!("expected an integer scalar, got {}", v.ty)))
+        v.as_int().ok_or_else(|| {
+            self.value_error(name, format!("expected an integer scalar, got {}", v.ty))
+        })
     }
 
     /// The bool scalar `name`, which must be known.
@@ -151,9 +152,9 @@ impl<'s, 'a> InferCtx<'s, 'a> {
     /// The string scalar `name`, which must be known.
     pub fn string(&self, name: &str) -> Result<String, InferError> {
         let v = self.known_value(name)?;
-        v.as_str()
-            .map(str::to_string)
-            .ok_or_else(|| self.value_error(name, format!("expected a string scalar, got {}", v.ty)))
+        v.as_str().map(str::to_string).ok_or_else(|| {
+            self.value_error(name, format!("expected a string scalar, got {}", v.ty))
+        })
     }
 
     /// The float elements of `name` widened to f32, or `None` when not known.

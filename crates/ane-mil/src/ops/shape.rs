@@ -86,7 +86,12 @@ pub fn normalize_axis(axis: i64, rank: usize) -> Option<usize> {
 }
 
 /// Normalizes an axis argument, with an error naming it.
-pub fn axis_arg(ctx: &InferCtx<'_, '_>, arg: &str, axis: i64, rank: usize) -> Result<usize, InferError> {
+pub fn axis_arg(
+    ctx: &InferCtx<'_, '_>,
+    arg: &str,
+    axis: i64,
+    rank: usize,
+) -> Result<usize, InferError> {
     normalize_axis(axis, rank).ok_or_else(|| {
         ctx.value_error(
             arg,
@@ -115,7 +120,8 @@ pub fn axes_arg(
 
 /// A non-negative literal integer as a size.
 pub fn size_arg(ctx: &InferCtx<'_, '_>, arg: &str, v: i64) -> Result<usize, InferError> {
-    usize::try_from(v).map_err(|_| ctx.value_error(arg, format!("expected a non-negative value, got {v}")))
+    usize::try_from(v)
+        .map_err(|_| ctx.value_error(arg, format!("expected a non-negative value, got {v}")))
 }
 
 /// A positive literal integer as a size.
@@ -127,7 +133,13 @@ pub fn positive_arg(ctx: &InferCtx<'_, '_>, arg: &str, v: i64) -> Result<usize, 
 }
 
 /// Checks that vector argument `arg` has exactly `len` elements.
-pub fn expect_len<T>(ctx: &InferCtx<'_, '_>, arg: &str, values: &[T], len: usize, why: &str) -> Result<(), InferError> {
+pub fn expect_len<T>(
+    ctx: &InferCtx<'_, '_>,
+    arg: &str,
+    values: &[T],
+    len: usize,
+    why: &str,
+) -> Result<(), InferError> {
     if values.len() == len {
         Ok(())
     } else {
@@ -194,7 +206,13 @@ pub struct Window {
 }
 
 /// Total padding `(before, after)` of one window axis for a known input and kernel size.
-pub fn window_padding(pad_type: PadType, input: usize, kernel: usize, stride: usize, custom: (usize, usize)) -> (usize, usize) {
+pub fn window_padding(
+    pad_type: PadType,
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    custom: (usize, usize),
+) -> (usize, usize) {
     match pad_type {
         PadType::Valid => (0, 0),
         PadType::Custom => custom,

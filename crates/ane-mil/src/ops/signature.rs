@@ -293,7 +293,12 @@ impl InputSpec {
             }
             DefaultValue::ZerosLikeDim { input, dim } => {
                 let ty = inputs.get(input).and_then(ResolvedInput::single)?;
-                let n = ty.ty.shape.get(dim)?.known().filter(|&n| n <= MAX_DEFAULT_ELEMENTS)?;
+                let n = ty
+                    .ty
+                    .shape
+                    .get(dim)?
+                    .known()
+                    .filter(|&n| n <= MAX_DEFAULT_ELEMENTS)?;
                 number_literal(dtype(), &[n], &vec![0.0; n])?
             }
         })

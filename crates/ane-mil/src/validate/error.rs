@@ -64,7 +64,9 @@ impl ValidationErrorKind {
                 ValidationErrorKind::DTypeMismatch
             }
             InferError::NotConst { .. } => ValidationErrorKind::NotConst,
-            InferError::Rank { .. } | InferError::Shape { .. } => ValidationErrorKind::ShapeMismatch,
+            InferError::Rank { .. } | InferError::Shape { .. } => {
+                ValidationErrorKind::ShapeMismatch
+            }
             InferError::InvalidValue { .. } => ValidationErrorKind::InvalidValue,
         }
     }

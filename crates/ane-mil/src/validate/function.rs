@@ -3,7 +3,9 @@
 
 use super::error::{ValidationError, ValidationErrorKind as Kind};
 use super::resolve::{readable_value, resolve_binding, resolve_literal, Def, OpReport, Scope};
-use crate::ops::{self, shape::shapes_compatible, Constness, OperandForm, ResolvedInput, ResolvedInputs};
+use crate::ops::{
+    self, shape::shapes_compatible, Constness, OperandForm, ResolvedInput, ResolvedInputs,
+};
 use crate::program::{Argument, Binding, Function, NamedType, Operation, Opset, SourcePos};
 use crate::types::{TensorType, ValueType, MAX_RANK};
 use std::collections::{HashMap, HashSet};
@@ -51,7 +53,10 @@ pub(super) fn check_function(f: &Function, errors: &mut Vec<ValidationError>) {
             errors.push(ValidationError::new(
                 f.pos,
                 Kind::UndefinedOutput,
-                format!("function `{}` returns `{out}`, which is not defined", f.name),
+                format!(
+                    "function `{}` returns `{out}`, which is not defined",
+                    f.name
+                ),
             ));
         }
     }
@@ -84,7 +89,10 @@ fn check_definition(
         ValueType::Tensor(t) if t.rank() > MAX_RANK => errors.push(ValidationError::new(
             pos,
             Kind::UnsupportedType,
-            format!("{what} `{name}` has rank {} (at most {MAX_RANK} is supported): {t}", t.rank()),
+            format!(
+                "{what} `{name}` has rank {} (at most {MAX_RANK} is supported): {t}",
+                t.rank()
+            ),
         )),
         ValueType::Tensor(_) => {}
         _ => errors.push(ValidationError::new(
@@ -118,11 +126,20 @@ fn check_operation<'p>(
         errors,
     };
     match (op.attributes.get("name"), op.name_attr()) {
-        (None, _) => report.push(Kind::MissingName, "missing `name = string(\"...\")` attribute"),
-        (Some(_), None) => report.push(Kind::InvalidValue, "the `name` attribute must be a string scalar"),
+        (None, _) => report.push(
+            Kind::MissingName,
+            "missing `name = string(\"...\")` attribute",
+        ),
+        (Some(_), None) => report.push(
+            Kind::InvalidValue,
+            "the `name` attribute must be a string scalar",
+        ),
         (Some(_), Some(name)) => {
             if !op_names.insert(name) {
-                report.push(Kind::DuplicateIdentifier, format!("op name \"{name}\" is used twice"));
+                report.push(
+                    Kind::DuplicateIdentifier,
+                    format!("op name \"{name}\" is used twice"),
+                );
             }
         }
     }
@@ -175,7 +192,9 @@ fn check_bindings_defined(op: &Operation, scope: &Scope<'_>, report: &mut OpRepo
                 if !scope.contains_key(name.as_str()) {
                     report.push(
                         Kind::UndefinedIdentifier,
-                        format!("argument `{arg}` uses `{name}`, which is not defined before this op"),
+                        format!(
+                            "argument `{arg}` uses `{name}`, which is not defined before this op"
+                        ),
                     );
                 }
             }
@@ -200,12 +219,17 @@ fn infer_operation<'p>(
         if !takes_inputs {
             report.push(
                 Kind::UnknownArgument,
-                format!("`{}` takes its operands as attributes; `{name}` in parentheses is not allowed", op.op_type),
+                format!(
+                    "`{}` takes its operands as attributes; `{name}` in parentheses is not allowed",
+                    op.op_type
+                ),
             );
             continue;
         }
         let resolved = match arg {
-            Argument::Single(b) => resolve_binding(b, name, scope, report).map(ResolvedInput::Single),
+            Argument::Single(b) => {
+                resolve_binding(b, name, scope, report).map(ResolvedInput::Single)
+            }
             Argument::Tuple(items) => items
                 .iter()
                 .enumerate()
@@ -229,7 +253,10 @@ fn infer_operation<'p>(
             continue;
         }
         if op.inputs.contains_key(name) {
-            report.push(Kind::ArgumentForm, format!("`{name}` is given both as an input and as an attribute"));
+            report.push(
+                Kind::ArgumentForm,
+                format!("`{name}` is given both as an input and as an attribute"),
+            );
             continue;
         }
         match resolve_literal(value, name, report) {
@@ -275,7 +302,11 @@ fn check_outputs(op: &Operation, inferred: Option<Vec<TensorType>>, report: &mut
     if inferred.len() != op.outputs.len() {
         report.push(
             Kind::OutputCount,
-            format!("declares {} outputs but produces {}", op.outputs.len(), inferred.len()),
+            format!(
+                "declares {} outputs but produces {}",
+                op.outputs.len(),
+                inferred.len()
+            ),
         );
         return;
     }
@@ -287,12 +318,18 @@ fn check_outputs(op: &Operation, inferred: Option<Vec<TensorType>>, report: &mut
             if op.op_type == "const" {
                 report.push(
                     Kind::ConstValue,
-                    format!("`val` has type {ty} but the output `{}` is declared {declared}", out.name),
+                    format!(
+                        "`val` has type {ty} but the output `{}` is declared {declared}",
+                        out.name
+                    ),
                 );
             } else {
                 report.push(
                     Kind::OutputTypeMismatch,
-                    format!("output `{}` is declared {declared} but the op produces {ty}", out.name),
+                    format!(
+                        "output `{}` is declared {declared} but the op produces {ty}",
+                        out.name
+                    ),
                 );
             }
         }

@@ -95,7 +95,10 @@ pub(super) fn resolve_literal<'p>(
             if b.ty.num_elements().is_none() {
                 report.push(
                     ValidationErrorKind::MalformedLiteral,
-                    format!("argument `{arg}`: a BLOBFILE value needs a fully known shape, got {}", b.ty),
+                    format!(
+                        "argument `{arg}`: a BLOBFILE value needs a fully known shape, got {}",
+                        b.ty
+                    ),
                 );
                 return None;
             }

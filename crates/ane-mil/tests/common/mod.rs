@@ -11,7 +11,13 @@ pub fn ty(dtype: DType, dims: &[i64]) -> TensorType {
         dtype,
         shape: dims
             .iter()
-            .map(|&d| if d < 0 { Dim::Unknown } else { Dim::Known(d as usize) })
+            .map(|&d| {
+                if d < 0 {
+                    Dim::Unknown
+                } else {
+                    Dim::Known(d as usize)
+                }
+            })
             .collect(),
     }
 }
@@ -66,11 +72,16 @@ pub fn f32s(v: f32) -> ResolvedArg<'static> {
 
 /// Arguments from `(name, arg)` pairs.
 pub fn args(list: Vec<(&str, ResolvedArg<'static>)>) -> ResolvedInputs<'static> {
-    list.into_iter().fold(ResolvedInputs::new(), |acc, (n, a)| acc.with(n, a))
+    list.into_iter()
+        .fold(ResolvedInputs::new(), |acc, (n, a)| acc.with(n, a))
 }
 
 /// Infers one output in `opset`.
-pub fn infer_in(op: &str, opset: Opset, list: Vec<(&str, ResolvedArg<'static>)>) -> Result<TensorType, InferError> {
+pub fn infer_in(
+    op: &str,
+    opset: Opset,
+    list: Vec<(&str, ResolvedArg<'static>)>,
+) -> Result<TensorType, InferError> {
     let mut out = ops::infer(op, opset, &args(list))?;
     assert_eq!(out.len(), 1, "{op} should have one output");
     Ok(out.remove(0))
@@ -88,7 +99,10 @@ pub fn shape_of(op: &str, list: Vec<(&str, ResolvedArg<'static>)>) -> Vec<i64> {
 
 /// The dims of a type, `-1` for unknown.
 pub fn dims(t: &TensorType) -> Vec<i64> {
-    t.shape.iter().map(|d| d.known().map_or(-1, |n| n as i64)).collect()
+    t.shape
+        .iter()
+        .map(|d| d.known().map_or(-1, |n| n as i64))
+        .collect()
 }
 
 /// The error message of a failing ios18 inference.

@@ -27,7 +27,11 @@ pub(super) fn signatures() -> Vec<OpSignature> {
 }
 
 fn sdpa_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
-    let (q, k, v) = (ctx.tensor("query")?, ctx.tensor("key")?, ctx.tensor("value")?);
+    let (q, k, v) = (
+        ctx.tensor("query")?,
+        ctx.tensor("key")?,
+        ctx.tensor("value")?,
+    );
     let rank = q.rank();
     if rank < 3 || k.rank() != rank || v.rank() != rank {
         return Err(ctx.shape_error(format!(
@@ -43,15 +47,11 @@ fn sdpa_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
         )));
     }
     if !dims_compatible(q.shape[rank - 1], k.shape[rank - 1]) {
-        return Err(ctx.shape_error(format!(
-            "embedding dims differ: `query` {q} vs `key` {k}"
-        )));
+        return Err(ctx.shape_error(format!("embedding dims differ: `query` {q} vs `key` {k}")));
     }
     let s = k.shape[rank - 2];
     if !dims_compatible(s, v.shape[rank - 2]) {
-        return Err(ctx.shape_error(format!(
-            "sequence lengths differ: `key` {k} vs `value` {v}"
-        )));
+        return Err(ctx.shape_error(format!("sequence lengths differ: `key` {k} vs `value` {v}")));
     }
     if let Some(mask) = ctx.opt_tensor("attn_mask") {
         let fits = mask.rank() >= 1

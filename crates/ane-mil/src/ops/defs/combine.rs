@@ -4,7 +4,10 @@
 use super::domains::{t, B, FLOAT, FLOAT_INT_BOOL, I32, S};
 use crate::ops::context::InferCtx;
 use crate::ops::error::InferError;
-use crate::ops::shape::{add_dims, axis_arg, dims_compatible, merge_dims, mul_dims, positive_arg, shapes_compatible, size_arg};
+use crate::ops::shape::{
+    add_dims, axis_arg, dims_compatible, merge_dims, mul_dims, positive_arg, shapes_compatible,
+    size_arg,
+};
 use crate::ops::signature::{DefaultValue, InputSpec, OpSignature, OutputCount};
 use crate::program::Opset;
 use crate::types::{Dim, TensorType};
@@ -79,7 +82,9 @@ fn concat_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
         .ok_or_else(|| ctx.value_error("values", "the tuple needs at least one value"))?
         .ty;
     if first.rank() == 0 {
-        return Err(ctx.shape_error(format!("cannot concatenate scalars (`values[0]` is {first})")));
+        return Err(ctx.shape_error(format!(
+            "cannot concatenate scalars (`values[0]` is {first})"
+        )));
     }
     let axis = axis_arg(ctx, "axis", ctx.int("axis")?, first.rank())?;
     let interleave = ctx.bool("interleave")?;
@@ -123,7 +128,10 @@ fn split_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     let num_splits = if ctx.inputs.contains("num_splits") {
         let n = positive_arg(ctx, "num_splits", ctx.int("num_splits")?)?;
         if n > MAX_SPLITS {
-            return Err(ctx.value_error("num_splits", format!("{n} parts exceed the supported maximum {MAX_SPLITS}")));
+            return Err(ctx.value_error(
+                "num_splits",
+                format!("{n} parts exceed the supported maximum {MAX_SPLITS}"),
+            ));
         }
         Some(n)
     } else {
@@ -173,7 +181,10 @@ fn split_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
         .map(|s| {
             let mut shape = x.shape.clone();
             shape[axis] = s;
-            TensorType { dtype: x.dtype, shape }
+            TensorType {
+                dtype: x.dtype,
+                shape,
+            }
         })
         .collect())
 }
@@ -206,7 +217,10 @@ fn pad_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     let pad_ty = ctx.tensor("pad")?;
     let mode = ctx.string("mode")?;
     if !PAD_MODES.contains(&mode.as_str()) {
-        return Err(ctx.value_error("mode", format!("unknown mode \"{mode}\" (expected one of {PAD_MODES:?})")));
+        return Err(ctx.value_error(
+            "mode",
+            format!("unknown mode \"{mode}\" (expected one of {PAD_MODES:?})"),
+        ));
     }
     let len = match pad_ty.shape[0] {
         Dim::Known(n) if n % 2 == 0 && n / 2 <= x.rank() => n,
@@ -230,7 +244,10 @@ fn pad_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     };
     let mut shape = x.shape.clone();
     for i in 0..padded {
-        let (before, after) = (size_arg(ctx, "pad", pads[2 * i])?, size_arg(ctx, "pad", pads[2 * i + 1])?);
+        let (before, after) = (
+            size_arg(ctx, "pad", pads[2 * i])?,
+            size_arg(ctx, "pad", pads[2 * i + 1])?,
+        );
         let d = first + i;
         if let Dim::Known(n) = x.shape[d] {
             let limit = match mode.as_str() {

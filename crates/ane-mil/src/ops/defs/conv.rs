@@ -75,9 +75,9 @@ pub(super) fn signatures() -> Vec<OpSignature> {
 fn check_bias(ctx: &InferCtx<'_, '_>, c_out: Dim) -> Result<(), InferError> {
     if let Some(bias) = ctx.opt_tensor("bias") {
         if !dims_compatible(bias.shape[0], c_out) {
-            return Err(ctx.shape_error(format!(
-                "`bias` {bias} must have C_out = {c_out} elements"
-            )));
+            return Err(
+                ctx.shape_error(format!("`bias` {bias} must have C_out = {c_out} elements"))
+            );
         }
     }
     Ok(())
@@ -167,9 +167,7 @@ fn conv_transpose_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferE
     let pads = custom_pads(ctx, pad_type, spatial)?;
     let groups = positive_arg(ctx, "groups", ctx.int("groups")?)?;
     if !dims_compatible(w.shape[0], x.shape[1]) {
-        return Err(ctx.shape_error(format!(
-            "dim 0 of `weight` {w} must equal C_in of `x` {x}"
-        )));
+        return Err(ctx.shape_error(format!("dim 0 of `weight` {w} must equal C_in of `x` {x}")));
     }
     let c_out = mul_dims(w.shape[1], Dim::Known(groups))
         .ok_or_else(|| ctx.shape_error("C_out overflows"))?;
@@ -179,7 +177,10 @@ fn conv_transpose_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferE
         if values.len() != x.rank() {
             return Err(ctx.value_error(
                 "output_shape",
-                format!("expected the full output shape ({} values), got {values:?}", x.rank()),
+                format!(
+                    "expected the full output shape ({} values), got {values:?}",
+                    x.rank()
+                ),
             ));
         }
         let shape: Vec<Dim> = values
@@ -189,7 +190,10 @@ fn conv_transpose_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferE
         if !dims_compatible(shape[0], x.shape[0]) || !dims_compatible(shape[1], c_out) {
             return Err(ctx.value_error(
                 "output_shape",
-                format!("{values:?} must start with N = {} and C_out = {c_out}", x.shape[0]),
+                format!(
+                    "{values:?} must start with N = {} and C_out = {c_out}",
+                    x.shape[0]
+                ),
             ));
         }
         return Ok(ctx.output(x.dtype, shape));

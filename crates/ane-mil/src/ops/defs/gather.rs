@@ -2,7 +2,8 @@
 //! `scatter_along_axis` (iOS17 adds `validate_indices`) and `one_hot`.
 
 use super::domains::{
-    t, B, FLOAT_INT, FLOAT_INT_BOOL, GATHER_DATA_IOS17, GATHER_INDICES_IOS16, GATHER_INDICES_IOS17, I32, INT32, S,
+    t, B, FLOAT_INT, FLOAT_INT_BOOL, GATHER_DATA_IOS17, GATHER_INDICES_IOS16, GATHER_INDICES_IOS17,
+    I32, INT32, S,
 };
 use crate::dtype::DType;
 use crate::ops::context::InferCtx;
@@ -47,7 +48,12 @@ pub(super) fn signatures() -> Vec<OpSignature> {
             along.push(validate_indices());
         }
         sigs.push(OpSignature::new("gather", since, gather, gather_rule));
-        sigs.push(OpSignature::new("gather_along_axis", since, along, gather_along_axis_rule));
+        sigs.push(OpSignature::new(
+            "gather_along_axis",
+            since,
+            along,
+            gather_along_axis_rule,
+        ));
     }
     for since in [Opset::Ios15, Opset::Ios17] {
         let mut scatter = vec![
@@ -62,7 +68,12 @@ pub(super) fn signatures() -> Vec<OpSignature> {
         if since >= Opset::Ios17 {
             scatter.push(validate_indices());
         }
-        sigs.push(OpSignature::new("scatter_along_axis", since, scatter, scatter_along_axis_rule));
+        sigs.push(OpSignature::new(
+            "scatter_along_axis",
+            since,
+            scatter,
+            scatter_along_axis_rule,
+        ));
     }
     sigs.push(OpSignature::new(
         "one_hot",
@@ -116,7 +127,12 @@ fn gather_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
 }
 
 /// Checks that `other` has `x`'s rank and matches it on every dim but `axis`.
-fn check_along_axis(ctx: &InferCtx<'_, '_>, (xn, x): (&str, &TensorType), (on, other): (&str, &TensorType), axis: usize) -> Result<(), InferError> {
+fn check_along_axis(
+    ctx: &InferCtx<'_, '_>,
+    (xn, x): (&str, &TensorType),
+    (on, other): (&str, &TensorType),
+    axis: usize,
+) -> Result<(), InferError> {
     let fits = other.rank() == x.rank()
         && (0..x.rank()).all(|d| d == axis || dims_compatible(x.shape[d], other.shape[d]));
     if fits {
@@ -136,7 +152,11 @@ fn gather_along_axis_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, Inf
 }
 
 fn scatter_along_axis_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
-    let (data, indices, updates) = (ctx.tensor("data")?, ctx.tensor("indices")?, ctx.tensor("updates")?);
+    let (data, indices, updates) = (
+        ctx.tensor("data")?,
+        ctx.tensor("indices")?,
+        ctx.tensor("updates")?,
+    );
     let axis = axis_arg(ctx, "axis", ctx.int("axis")?, data.rank())?;
     check_along_axis(ctx, ("data", data), ("indices", indices), axis)?;
     if !shapes_compatible(&updates.shape, &indices.shape) {
@@ -146,7 +166,10 @@ fn scatter_along_axis_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, In
     }
     let mode = ctx.string("mode")?;
     if !SCATTER_MODES.contains(&mode.as_str()) {
-        return Err(ctx.value_error("mode", format!("unknown mode \"{mode}\" (expected one of {SCATTER_MODES:?})")));
+        return Err(ctx.value_error(
+            "mode",
+            format!("unknown mode \"{mode}\" (expected one of {SCATTER_MODES:?})"),
+        ));
     }
     Ok(vec![data.clone()])
 }
@@ -158,11 +181,18 @@ fn one_hot_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     let axis = normalize_axis(axis, out_rank).ok_or_else(|| {
         ctx.value_error(
             "axis",
-            format!("axis {axis} is out of range for `indices` {indices} (valid: -{out_rank}..{})", out_rank - 1),
+            format!(
+                "axis {axis} is out of range for `indices` {indices} (valid: -{out_rank}..{})",
+                out_rank - 1
+            ),
         )
     })?;
     let depth = match ctx.opt_ints("one_hot_vector_size")? {
-        Some(v) => Dim::Known(size_arg(ctx, "one_hot_vector_size", v.first().copied().unwrap_or(0))?),
+        Some(v) => Dim::Known(size_arg(
+            ctx,
+            "one_hot_vector_size",
+            v.first().copied().unwrap_or(0),
+        )?),
         None => Dim::Unknown,
     };
     let mut shape = indices.shape.clone();

@@ -84,11 +84,15 @@ pub(super) fn signatures() -> Vec<OpSignature> {
 }
 
 /// The known length of vector argument `name`, which must equal `expected` when given.
-fn vector_len(ctx: &InferCtx<'_, '_>, name: &str, expected: Option<usize>) -> Result<usize, InferError> {
+fn vector_len(
+    ctx: &InferCtx<'_, '_>,
+    name: &str,
+    expected: Option<usize>,
+) -> Result<usize, InferError> {
     let ty = ctx.tensor(name)?;
-    let len = ty.shape[0].known().ok_or_else(|| {
-        ctx.shape_error(format!("the length of `{name}` {ty} must be known"))
-    })?;
+    let len = ty.shape[0]
+        .known()
+        .ok_or_else(|| ctx.shape_error(format!("the length of `{name}` {ty} must be known")))?;
     match expected {
         Some(n) if n != len => Err(ctx.shape_error(format!(
             "`{name}` {ty} must have one value per dim of `x` ({n})"
@@ -110,7 +114,10 @@ fn reshape_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
         return Ok(ctx.output(x.dtype, vec![Dim::Unknown; len]));
     };
     if target.iter().filter(|&&v| v == -1).count() > 1 {
-        return Err(ctx.value_error("shape", format!("at most one -1 is allowed, got {target:?}")));
+        return Err(ctx.value_error(
+            "shape",
+            format!("at most one -1 is allowed, got {target:?}"),
+        ));
     }
     if let Some(v) = target.iter().find(|&&v| v < -1) {
         return Err(ctx.value_error("shape", format!("invalid dim {v} in {target:?}")));
@@ -133,9 +140,15 @@ fn reshape_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
             -1 => None,
             0 => {
                 let src = i as i64 - offset;
-                Some(if src >= 0 { x.shape[src as usize] } else { Dim::Known(1) })
+                Some(if src >= 0 {
+                    x.shape[src as usize]
+                } else {
+                    Dim::Known(1)
+                })
             }
-            v => Some(Dim::Known(usize::try_from(v).map_err(|_| ctx.value_error("shape", "dim too large"))?)),
+            v => Some(Dim::Known(
+                usize::try_from(v).map_err(|_| ctx.value_error("shape", "dim too large"))?,
+            )),
         });
     }
     let known_product = |dims: &mut dyn Iterator<Item = Dim>| -> Option<Option<usize>> {
@@ -149,7 +162,11 @@ fn reshape_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
         }
         Some(Some(p))
     };
-    let overflow = || ctx.shape_error(format!("element count of `x` {x} or of shape {target:?} overflows"));
+    let overflow = || {
+        ctx.shape_error(format!(
+            "element count of `x` {x} or of shape {target:?} overflows"
+        ))
+    };
     let total = known_product(&mut x.shape.iter().copied());
     let rest = known_product(&mut dims.iter().flatten().copied());
     let inferred = match (total, rest) {
@@ -207,7 +224,11 @@ fn squeeze_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
             .map(|(_, &d)| d)
             .collect()
     } else {
-        x.shape.iter().copied().filter(|&d| d != Dim::Known(1)).collect()
+        x.shape
+            .iter()
+            .copied()
+            .filter(|&d| d != Dim::Known(1))
+            .collect()
     };
     Ok(ctx.output(x.dtype, shape))
 }
@@ -276,7 +297,10 @@ fn slice_by_index_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferE
         ("squeeze_mask", squeeze_mask.len()),
     ] {
         if len != rank {
-            return Err(ctx.value_error(name, format!("expected {rank} values (one per dim of `x` {x}), got {len}")));
+            return Err(ctx.value_error(
+                name,
+                format!("expected {rank} values (one per dim of `x` {x}), got {len}"),
+            ));
         }
     }
     let begins = ctx.opt_ints("begin")?;
@@ -290,7 +314,11 @@ fn slice_by_index_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferE
         if stride.checked_neg().is_none() {
             return Err(ctx.value_error("stride", format!("stride {stride} is out of range")));
         }
-        let begin = if begin_mask[i] { Some(None) } else { begins.as_ref().map(|b| Some(b[i])) };
+        let begin = if begin_mask[i] {
+            Some(None)
+        } else {
+            begins.as_ref().map(|b| Some(b[i]))
+        };
         if squeeze_mask[i] {
             if let (Dim::Known(d), Some(Some(b))) = (x.shape[i], begin) {
                 if normalize_axis(b, d).is_none() {
@@ -302,7 +330,11 @@ fn slice_by_index_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferE
             }
             continue;
         }
-        let end = if end_mask[i] { Some(None) } else { ends.as_ref().map(|e| Some(e[i])) };
+        let end = if end_mask[i] {
+            Some(None)
+        } else {
+            ends.as_ref().map(|e| Some(e[i]))
+        };
         shape.push(match (x.shape[i], begin, end) {
             (Dim::Known(d), Some(b), Some(e)) => Dim::Known(slice_len(d, b, e, stride)),
             _ => Dim::Unknown,
@@ -325,7 +357,11 @@ fn slice_by_size_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferEr
         let begin = match (x.shape[i], &begins) {
             (Dim::Known(d), Some(b)) => {
                 let raw = b[i];
-                let start = if raw < 0 { i128::from(raw) + d as i128 } else { i128::from(raw) };
+                let start = if raw < 0 {
+                    i128::from(raw) + d as i128
+                } else {
+                    i128::from(raw)
+                };
                 if !(0..=d as i128).contains(&start) {
                     return Err(ctx.value_error(
                         "begin",

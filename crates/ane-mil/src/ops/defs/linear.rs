@@ -151,4 +151,3 @@ fn linear_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     shape.push(w.shape[0]);
     Ok(ctx.output(x.dtype, shape))
 }
-

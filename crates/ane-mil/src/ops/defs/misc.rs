@@ -72,7 +72,8 @@ fn select_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     let shape = broadcast_args(ctx, ("a", a), ("b", b))?;
     // coremltools' result is the a/b broadcast; `cond` must broadcast into it without growing it,
     // so the numpy reading (all three broadcast together) gives the same shape.
-    let fits = broadcast_shapes(&cond.shape, &shape).is_ok_and(|full| shapes_compatible(&full, &shape));
+    let fits =
+        broadcast_shapes(&cond.shape, &shape).is_ok_and(|full| shapes_compatible(&full, &shape));
     if !fits {
         return Err(ctx.shape_error(format!(
             "`cond` {cond} must broadcast to the shape {} of `a` {a} and `b` {b}",
@@ -85,7 +86,9 @@ fn select_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
 fn band_part_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     let x = ctx.tensor("x")?;
     if x.rank() < 2 {
-        return Err(ctx.shape_error(format!("`x` must have rank ≥ 2 (band_part acts on the last two dims), got {x}")));
+        return Err(ctx.shape_error(format!(
+            "`x` must have rank ≥ 2 (band_part acts on the last two dims), got {x}"
+        )));
     }
     ctx.int("lower")?;
     ctx.int("upper")?;

@@ -5,7 +5,7 @@ use super::activation::same_as_x;
 use super::domains::{t, u, FLOAT, I32};
 use crate::ops::context::InferCtx;
 use crate::ops::error::InferError;
-use crate::ops::shape::{axes_arg, shapes_compatible, shape_str};
+use crate::ops::shape::{axes_arg, shape_str, shapes_compatible};
 use crate::ops::signature::{DTypeDomain, DefaultValue, InputSpec, OpSignature};
 use crate::program::Opset;
 use crate::types::{Dim, TensorType};
@@ -25,7 +25,11 @@ fn affine(p: DTypeDomain) -> [InputSpec; 3] {
 pub(super) fn signatures() -> Vec<OpSignature> {
     let mut sigs = Vec::new();
     for since in [Opset::Ios15, Opset::Ios17] {
-        let p = if since == Opset::Ios17 { u(FLOAT) } else { t(FLOAT) };
+        let p = if since == Opset::Ios17 {
+            u(FLOAT)
+        } else {
+            t(FLOAT)
+        };
         let mut layer = vec![
             InputSpec::required("x", t(FLOAT)),
             InputSpec::optional("axes", I32, DefaultValue::AllAxes)
@@ -33,7 +37,12 @@ pub(super) fn signatures() -> Vec<OpSignature> {
                 .vector(),
         ];
         layer.extend(affine(p));
-        sigs.push(OpSignature::new("layer_norm", since, layer, layer_norm_rule));
+        sigs.push(OpSignature::new(
+            "layer_norm",
+            since,
+            layer,
+            layer_norm_rule,
+        ));
 
         let mut batch = vec![
             InputSpec::required("x", t(FLOAT)),
@@ -41,7 +50,12 @@ pub(super) fn signatures() -> Vec<OpSignature> {
             InputSpec::required("variance", p).constant().vector(),
         ];
         batch.extend(affine(p));
-        sigs.push(OpSignature::new("batch_norm", since, batch, batch_norm_rule));
+        sigs.push(OpSignature::new(
+            "batch_norm",
+            since,
+            batch,
+            batch_norm_rule,
+        ));
 
         let mut instance = vec![InputSpec::required("x", t(FLOAT))];
         instance.extend(affine(p));
@@ -56,7 +70,12 @@ pub(super) fn signatures() -> Vec<OpSignature> {
 }
 
 /// Checks that each present per-channel/affine argument has shape `expected`.
-fn check_params(ctx: &InferCtx<'_, '_>, names: &[&str], expected: &[Dim], what: &str) -> Result<(), InferError> {
+fn check_params(
+    ctx: &InferCtx<'_, '_>,
+    names: &[&str],
+    expected: &[Dim],
+    what: &str,
+) -> Result<(), InferError> {
     for &name in names {
         if let Some(p) = ctx.opt_tensor(name) {
             if !shapes_compatible(&p.shape, expected) {
@@ -75,12 +94,20 @@ fn layer_norm_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError
     let mut axes = axes_arg(ctx, "axes", &ctx.ints("axes")?, x.rank())?;
     axes.sort_unstable();
     let normalized: Vec<Dim> = axes.iter().map(|&a| x.shape[a]).collect();
-    check_params(ctx, &["gamma", "beta"], &normalized, "the dims of `x` named by `axes`")?;
+    check_params(
+        ctx,
+        &["gamma", "beta"],
+        &normalized,
+        "the dims of `x` named by `axes`",
+    )?;
     same_as_x(ctx)
 }
 
 /// Checks the `[n, C, *D]` layout of `x` for `ranks` and returns `[C]`.
-fn channels(ctx: &InferCtx<'_, '_>, ranks: std::ops::RangeInclusive<usize>) -> Result<Vec<Dim>, InferError> {
+fn channels(
+    ctx: &InferCtx<'_, '_>,
+    ranks: std::ops::RangeInclusive<usize>,
+) -> Result<Vec<Dim>, InferError> {
     let x = ctx.tensor("x")?;
     if !ranks.contains(&x.rank()) {
         return Err(ctx.shape_error(format!(
@@ -94,7 +121,12 @@ fn channels(ctx: &InferCtx<'_, '_>, ranks: std::ops::RangeInclusive<usize>) -> R
 
 fn batch_norm_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
     let c = channels(ctx, 3..=5)?;
-    check_params(ctx, &["mean", "variance", "gamma", "beta"], &c, "one per channel")?;
+    check_params(
+        ctx,
+        &["mean", "variance", "gamma", "beta"],
+        &c,
+        "one per channel",
+    )?;
     same_as_x(ctx)
 }
 

@@ -54,10 +54,16 @@ fn pool_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
             return Err(ctx.value_error("ceil_mode", "ceil mode supports only 1-D and 2-D pooling"));
         }
         if matches!(pad_type, PadType::Same | PadType::SameLower) {
-            return Err(ctx.value_error("ceil_mode", "ceil mode cannot be combined with `same` padding"));
+            return Err(ctx.value_error(
+                "ceil_mode",
+                "ceil mode cannot be combined with `same` padding",
+            ));
         }
         if pads.iter().any(|(b, a)| b != a) {
-            return Err(ctx.value_error("ceil_mode", format!("ceil mode needs symmetric padding, got {pads:?}")));
+            return Err(ctx.value_error(
+                "ceil_mode",
+                format!("ceil mode needs symmetric padding, got {pads:?}"),
+            ));
         }
     }
     let mut shape = vec![x.shape[0], x.shape[1]];

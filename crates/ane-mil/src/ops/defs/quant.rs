@@ -22,9 +22,13 @@ pub(super) fn signatures() -> Vec<OpSignature> {
             Opset::Ios17,
             vec![
                 InputSpec::required("input", DTypeDomain::shared("SrcT", FLOAT)),
-                InputSpec::omittable("zero_point", DTypeDomain::shared("DstT", QUANTIZED), "zero point 0")
-                    .constant()
-                    .scalar_or_vector(),
+                InputSpec::omittable(
+                    "zero_point",
+                    DTypeDomain::shared("DstT", QUANTIZED),
+                    "zero point 0",
+                )
+                .constant()
+                .scalar_or_vector(),
                 InputSpec::required("scale", DTypeDomain::shared("SrcT", FLOAT))
                     .constant()
                     .scalar_or_vector(),
@@ -38,9 +42,13 @@ pub(super) fn signatures() -> Vec<OpSignature> {
             Opset::Ios17,
             vec![
                 InputSpec::required("input", DTypeDomain::shared("SrcT", QUANTIZED)),
-                InputSpec::omittable("zero_point", DTypeDomain::shared("SrcT", QUANTIZED), "zero point 0")
-                    .constant()
-                    .scalar_or_vector(),
+                InputSpec::omittable(
+                    "zero_point",
+                    DTypeDomain::shared("SrcT", QUANTIZED),
+                    "zero point 0",
+                )
+                .constant()
+                .scalar_or_vector(),
                 InputSpec::required("scale", DTypeDomain::shared("DstT", FLOAT))
                     .constant()
                     .scalar_or_vector(),
@@ -52,7 +60,8 @@ pub(super) fn signatures() -> Vec<OpSignature> {
             "constexpr_affine_dequantize",
             Opset::Ios16,
             vec![
-                InputSpec::required("quantized_data", DTypeDomain::shared("SrcT", QUANTIZED)).constant(),
+                InputSpec::required("quantized_data", DTypeDomain::shared("SrcT", QUANTIZED))
+                    .constant(),
                 InputSpec::required("zero_point", DTypeDomain::shared("ZeroPointT", ZERO_POINT))
                     .constant()
                     .scalar_or_vector(),
@@ -70,7 +79,11 @@ pub(super) fn signatures() -> Vec<OpSignature> {
 /// Checks scale/zero_point shapes against `data` (mil-ops §1.14). With `axis_optional`
 /// (quantize/dequantize): both scalars and no `axis`, or both vectors along a given `axis`.
 /// Without (constexpr): `axis` is always given, and each vector has length `data.shape[axis]`.
-fn check_scale_shapes(ctx: &InferCtx<'_, '_>, data_name: &str, axis_optional: bool) -> Result<(), InferError> {
+fn check_scale_shapes(
+    ctx: &InferCtx<'_, '_>,
+    data_name: &str,
+    axis_optional: bool,
+) -> Result<(), InferError> {
     let data = ctx.tensor(data_name)?;
     if data.rank() == 0 {
         return Err(ctx.shape_error(format!("`{data_name}` must have rank ≥ 1, got {data}")));
@@ -92,7 +105,10 @@ fn check_scale_shapes(ctx: &InferCtx<'_, '_>, data_name: &str, axis_optional: bo
         return Ok(());
     }
     if axis_optional && !has_axis {
-        return Err(ctx.value_error("axis", format!("is required when `scale` {scale} is a vector")));
+        return Err(ctx.value_error(
+            "axis",
+            format!("is required when `scale` {scale} is a vector"),
+        ));
     }
     let axis = axis_arg(ctx, "axis", ctx.int("axis")?, data.rank())?;
     for (name, t) in [("scale", Some(scale)), ("zero_point", zero_point)] {
@@ -112,7 +128,12 @@ fn quantize_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> 
     let name = ctx.string("output_dtype")?;
     let dtype = DType::from_name(&name)
         .filter(|d| QUANTIZED.contains(d))
-        .ok_or_else(|| ctx.value_error("output_dtype", format!("expected \"uint8\" or \"int8\", got \"{name}\"")))?;
+        .ok_or_else(|| {
+            ctx.value_error(
+                "output_dtype",
+                format!("expected \"uint8\" or \"int8\", got \"{name}\""),
+            )
+        })?;
     if let Some(zp) = ctx.opt_tensor("zero_point") {
         if zp.dtype != dtype {
             return Err(ctx.value_error(
@@ -121,7 +142,10 @@ fn quantize_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> 
             ));
         }
     }
-    if ctx.opt_floats("scale").is_some_and(|s| s.iter().all(|&v| v == 0.0)) {
+    if ctx
+        .opt_floats("scale")
+        .is_some_and(|s| s.iter().all(|&v| v == 0.0))
+    {
         return Err(ctx.value_error("scale", "must not be all zeros"));
     }
     check_scale_shapes(ctx, "input", true)?;

@@ -108,7 +108,10 @@ fn cast_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
             let names: Vec<&str> = targets.iter().map(|d| d.name()).collect();
             ctx.value_error(
                 "dtype",
-                format!("cannot cast to \"{name}\" in {} (expected one of {names:?})", ctx.opset),
+                format!(
+                    "cannot cast to \"{name}\" in {} (expected one of {names:?})",
+                    ctx.opset
+                ),
             )
         })?;
     Ok(ctx.output(dtype, x.shape.clone()))

@@ -20,7 +20,11 @@ pub fn spatial_rank(ctx: &InferCtx<'_, '_>, x: &TensorType) -> Result<usize, Inf
 }
 
 /// A per-spatial-dim vector of positive values (`strides`, `dilations`, `kernel_sizes`).
-pub fn positive_per_dim(ctx: &InferCtx<'_, '_>, arg: &str, spatial: usize) -> Result<Vec<usize>, InferError> {
+pub fn positive_per_dim(
+    ctx: &InferCtx<'_, '_>,
+    arg: &str,
+    spatial: usize,
+) -> Result<Vec<usize>, InferError> {
     let values = ctx.ints(arg)?;
     expect_len(ctx, arg, &values, spatial, "one per spatial dim")?;
     values.iter().map(|&v| positive_arg(ctx, arg, v)).collect()
@@ -60,7 +64,13 @@ pub fn custom_pads(
         return Ok(vec![(0, 0); spatial]);
     }
     let values = ctx.ints("pad")?;
-    expect_len(ctx, "pad", &values, 2 * spatial, "before and after each spatial dim")?;
+    expect_len(
+        ctx,
+        "pad",
+        &values,
+        2 * spatial,
+        "before and after each spatial dim",
+    )?;
     values
         .chunks(2)
         .map(|c| Ok((size_arg(ctx, "pad", c[0])?, size_arg(ctx, "pad", c[1])?)))
