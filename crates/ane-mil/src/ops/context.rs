@@ -89,15 +89,6 @@ impl<'s, 'a> InferCtx<'s, 'a> {
         }
     }
 
-    /// True when `name` is present or has a default.
-    pub fn is_set(&self, name: &str) -> bool {
-        self.inputs.contains(name)
-            || self
-                .sig
-                .input(name)
-                .is_some_and(|spec| spec.default().is_some())
-    }
-
     fn unknown_value(&self, name: &str) -> InferError {
         self.value_error(
             name,

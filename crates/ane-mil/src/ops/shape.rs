@@ -268,3 +268,54 @@ pub fn window_output(pad_type: PadType, w: Window, ceil_mode: bool) -> Result<Di
     }
     Ok(Dim::Known(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_puts_the_odd_element_after_and_same_lower_before() {
+        // D=7, k=4, s=2: out 4, total padding (4-1)·2 + 4 − 7 = 3.
+        assert_eq!(window_padding(PadType::Same, 7, 4, 2, (9, 9)), (1, 2));
+        assert_eq!(window_padding(PadType::SameLower, 7, 4, 2, (9, 9)), (2, 1));
+        // A kernel smaller than the stride needs no padding.
+        assert_eq!(window_padding(PadType::Same, 5, 1, 3, (0, 0)), (0, 0));
+        assert_eq!(window_padding(PadType::Custom, 5, 1, 3, (2, 1)), (2, 1));
+        assert_eq!(window_padding(PadType::Valid, 5, 3, 1, (2, 1)), (0, 0));
+    }
+
+    #[test]
+    fn same_output_is_ceil_of_input_over_stride() {
+        for d in 1..20 {
+            for k in 1..6 {
+                for s in 1..5 {
+                    let w = Window {
+                        input: Dim::Known(d),
+                        kernel: Dim::Known(k),
+                        stride: s,
+                        custom_pad: (0, 0),
+                    };
+                    let out = window_output(PadType::Same, w, false).unwrap();
+                    assert_eq!(out, Dim::Known(d.div_ceil(s)), "d={d} k={k} s={s}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn normalize_axis_range() {
+        assert_eq!(normalize_axis(-1, 3), Some(2));
+        assert_eq!(normalize_axis(-3, 3), Some(0));
+        assert_eq!(normalize_axis(-4, 3), None);
+        assert_eq!(normalize_axis(3, 3), None);
+        assert_eq!(normalize_axis(i64::MIN, 3), None);
+        assert_eq!(normalize_axis(0, 0), None);
+    }
+
+    #[test]
+    fn broadcast_reports_the_failing_dim() {
+        let k = |v: &[usize]| v.iter().map(|&d| Dim::Known(d)).collect::<Vec<_>>();
+        assert_eq!(broadcast_shapes(&k(&[2, 3]), &k(&[4])), Err(1));
+        assert_eq!(broadcast_shapes(&k(&[0]), &k(&[1])), Ok(k(&[0])));
+    }
+}

@@ -265,7 +265,8 @@ impl InputSpec {
     }
 
     /// The concrete default literal for this argument given the other arguments, or `None` when the
-    /// argument has no default or the default cannot be computed (its primary input is missing).
+    /// argument has no default or the default cannot be computed (its primary input is missing,
+    /// or it would exceed [`MAX_DEFAULT_ELEMENTS`]).
     pub fn default_value(
         &self,
         sig: &OpSignature,

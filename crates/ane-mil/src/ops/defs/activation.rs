@@ -2,6 +2,7 @@
 //! `softmax` (with `axis`). All keep `x`'s type; `x` is fp16 or fp32.
 
 use super::domains::{t, FLOAT, I32, S};
+use super::same_as_x;
 use crate::ops::context::InferCtx;
 use crate::ops::error::InferError;
 use crate::ops::shape::axis_arg;
@@ -50,11 +51,6 @@ pub(super) fn signatures() -> Vec<OpSignature> {
         softmax_rule,
     ));
     sigs
-}
-
-/// Output = `x`'s type (shared by every shape-preserving op).
-pub(crate) fn same_as_x(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
-    Ok(vec![ctx.tensor("x")?.clone()])
 }
 
 fn gelu_rule(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {

@@ -1,8 +1,8 @@
 //! `const` (its value is an attribute operand), `select`, `band_part` and `cumsum`
 //! (mil-ops §1.1, §1.13).
 
-use super::activation::same_as_x;
 use super::domains::{t, ANY, B, BOOL, FLOAT_INT, FLOAT_INT_BOOL, I32};
+use super::same_as_x;
 use crate::ops::context::InferCtx;
 use crate::ops::error::InferError;
 use crate::ops::shape::{broadcast_args, broadcast_shapes, shape_str, shapes_compatible};

@@ -25,7 +25,15 @@ pub use gather::SCATTER_MODES;
 pub use layout::slice_len;
 pub use unary::cast_targets;
 
+use crate::ops::context::InferCtx;
+use crate::ops::error::InferError;
 use crate::ops::signature::OpSignature;
+use crate::types::TensorType;
+
+/// The shape rule of every op whose output has `x`'s type.
+pub(crate) fn same_as_x(ctx: &InferCtx<'_, '_>) -> Result<Vec<TensorType>, InferError> {
+    Ok(vec![ctx.tensor("x")?.clone()])
+}
 
 /// Every signature revision of every op.
 pub(crate) fn all() -> Vec<OpSignature> {

@@ -1,8 +1,8 @@
 //! Normalizations (mil-ops §1.9): `layer_norm`, `batch_norm`, `instance_norm`. Their iOS17
 //! revisions move `gamma`, `beta`, `epsilon` (and `mean`, `variance`) into their own domain `U`.
 
-use super::activation::same_as_x;
 use super::domains::{t, u, FLOAT, I32};
+use super::same_as_x;
 use crate::ops::context::InferCtx;
 use crate::ops::error::InferError;
 use crate::ops::shape::{axes_arg, shape_str, shapes_compatible};

@@ -2,8 +2,8 @@
 //! `inverse` (the last three with an `epsilon`, in `x`'s domain up to iOS16 and in their own domain
 //! `U` from iOS17), `clip`, `cast`, plus `identity` and `logical_not`.
 
-use super::activation::same_as_x;
 use super::domains::{t, u, BOOL, FLOAT, FLOAT_INT, FLOAT_INT_BOOL, NON_STRING, S, WIDE};
+use super::same_as_x;
 use crate::dtype::DType;
 use crate::ops::context::InferCtx;
 use crate::ops::error::InferError;
