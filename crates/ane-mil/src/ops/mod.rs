@@ -20,7 +20,7 @@ pub use registry::{all_op_types, all_signatures, lookup, revisions, signature};
 pub use resolved::{Constness, ResolvedArg, ResolvedInput, ResolvedInputs};
 pub use signature::{
     number_literal, DTypeDomain, DefaultValue, InputSpec, OpSignature, OperandForm, OutputCount,
-    Presence, RankSpec, ShapeRule,
+    Presence, RankSpec, ShapeRule, MAX_DEFAULT_ELEMENTS,
 };
 
 pub(crate) use check::literal_problem;

@@ -20,7 +20,7 @@ mod window;
 
 pub use activation::GELU_MODES;
 pub use binary::{ARITHMETIC, COMPARISONS};
-pub use combine::PAD_MODES;
+pub use combine::{MAX_SPLITS, PAD_MODES};
 pub use gather::SCATTER_MODES;
 pub use layout::slice_len;
 pub use unary::cast_targets;
