@@ -3,7 +3,7 @@
 
 use super::error::BuildError;
 use crate::ops::{
-    self, Constness, InputSpec, OpSignature, OperandForm, Presence, ResolvedArg, ResolvedInput,
+    self, Constness, InputSpec, OpSignature, OperandForm, ResolvedArg, ResolvedInput,
     ResolvedInputs,
 };
 use crate::program::{Argument, Binding, Function, NamedType, Operation, Opset, SourcePos};
@@ -273,17 +273,10 @@ impl FunctionBuilder {
             );
             planned.insert(spec.name, Planned::Literal(literal.into()));
         }
-        for spec in &sig.inputs {
-            if planned.contains_key(spec.name) || !matches!(spec.presence, Presence::Default(_)) {
-                continue;
-            }
-            if let Some(default) = spec.default_value(sig, &inputs) {
-                inputs.insert(
-                    spec.name,
-                    ResolvedInput::Single(ResolvedArg::known(Cow::Owned(default.clone()))),
-                );
-                planned.insert(spec.name, Planned::Literal(default.into()));
-            }
+        for (name, default) in sig.missing_defaults(&inputs) {
+            let arg = ResolvedArg::known(Cow::Owned(default.clone()));
+            inputs.insert(name, ResolvedInput::Single(arg));
+            planned.insert(name, Planned::Literal(default.into()));
         }
         let types = sig.infer(self.opset, &inputs)?;
         drop(inputs);

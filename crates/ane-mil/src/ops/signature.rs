@@ -413,6 +413,20 @@ impl OpSignature {
         }
     }
 
+    /// The default literal of every defaulted argument absent from `inputs`, in signature order:
+    /// what the builder emits and what an interpreter fills in for a parsed program that leaves
+    /// them out. Omittable arguments (no default) are not listed.
+    pub fn missing_defaults(
+        &self,
+        inputs: &ResolvedInputs<'_>,
+    ) -> Vec<(&'static str, TensorValue)> {
+        self.inputs
+            .iter()
+            .filter(|spec| !inputs.contains(spec.name))
+            .filter_map(|spec| Some((spec.name, spec.default_value(self, inputs)?)))
+            .collect()
+    }
+
     /// Every signature problem with these arguments (unknown or missing arguments, dtypes, ranks,
     /// const-ness), in argument order; empty when the arguments fit the signature.
     pub fn check(&self, inputs: &ResolvedInputs<'_>) -> Vec<InferError> {

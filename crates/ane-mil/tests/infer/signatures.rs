@@ -314,3 +314,29 @@ fn every_op_reports_unknown_arguments() {
         }
     }
 }
+
+#[test]
+fn missing_defaults_lists_what_an_interpreter_fills_in() {
+    let sig = ops::signature("avg_pool", Opset::Ios18).unwrap();
+    let inputs = args(vec![
+        ("x", rt(h(&[1, 2, 6]))),
+        ("kernel_sizes", ints(&[2])),
+        ("pad_type", string("valid")),
+        ("ceil_mode", boolean(true)),
+    ]);
+    let defaults = sig.missing_defaults(&inputs);
+    let names: Vec<&str> = defaults.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["strides", "pad", "exclude_padding_from_average"]);
+    assert_eq!(defaults[1].1.as_ints().unwrap(), vec![0, 0]);
+    let sig = ops::signature("conv", Opset::Ios18).unwrap();
+    let names: Vec<&str> = sig
+        .missing_defaults(&args(vec![("x", rt(h(&[1, 2, 6])))]))
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(
+        names,
+        ["strides", "pad_type", "pad", "dilations", "groups"],
+        "bias has no default"
+    );
+}
