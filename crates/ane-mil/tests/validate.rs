@@ -593,3 +593,66 @@ fn positions_default_to_question_marks() {
     let errors = errors_of(relu_fn(h(&[9])));
     assert!(errors.to_string().starts_with("?:?: "), "{errors}");
 }
+
+/// The kernel of ane-facts §1.7 (maderix style: every literal bound through a const), built by hand
+/// as the parser would produce it, plus the layer_norm tail of mil-ops §2.2.
+#[test]
+fn the_reference_kernels_validate() {
+    let body = vec![
+        konst("pv", TensorValue::string("valid")),
+        konst("one2", TensorValue::int32_vec(&[1, 1])),
+        konst("zero4", TensorValue::int32_vec(&[0, 0, 0, 0])),
+        konst("g1", TensorValue::int32(1)),
+        konst(
+            "wfc",
+            Value::Blob(BlobRef {
+                ty: h(&[128, 64, 1, 1]),
+                path: "@model_path/weights/fc.bin".into(),
+                offset: 64,
+            }),
+        ),
+        op(
+            "conv",
+            "hid",
+            h(&[1, 128, 1, 32]),
+            &[
+                ("dilations", "one2"),
+                ("groups", "g1"),
+                ("pad", "zero4"),
+                ("pad_type", "pv"),
+                ("strides", "one2"),
+                ("weight", "wfc"),
+                ("x", "act"),
+            ],
+        ),
+        op("sigmoid", "gate", h(&[1, 128, 1, 32]), &[("x", "hid")]),
+        konst("ax1", TensorValue::int32(1)),
+        konst("nointer", TensorValue::bool(false)),
+        {
+            let mut cat = op(
+                "concat",
+                "out",
+                h(&[1, 256, 1, 32]),
+                &[("axis", "ax1"), ("interleave", "nointer")],
+            );
+            cat.inputs.insert(
+                "values".into(),
+                Argument::Tuple(vec![
+                    Binding::Var("hid".into()),
+                    Binding::Var("gate".into()),
+                ]),
+            );
+            cat
+        },
+        konst("eps", TensorValue::fp16(half::f16::from_bits(0x00A8))),
+        konst("ax", TensorValue::int32_vec(&[1])),
+        op(
+            "layer_norm",
+            "y",
+            h(&[1, 256, 1, 32]),
+            &[("axes", "ax"), ("epsilon", "eps"), ("x", "out")],
+        ),
+    ];
+    let f = function(Opset::Ios18, &[("act", h(&[1, 64, 1, 32]))], body, &["y"]);
+    validate(&program(f)).unwrap();
+}
