@@ -3,13 +3,17 @@
 //! - [`program`]: the program model (programs, functions, operations, arguments);
 //! - [`types`], [`dtype`], [`value`]: types and literal values;
 //! - `text`: printer and parser for the `program(1.3)`/`ios18` and `program(1.0)`/`ios16` dialects;
-//! - `ops`: op signatures as data, shape inference, validation;
-//! - `builder`: the API the compiler uses to emit programs;
+//! - [`ops`]: op signatures as data, type and shape inference;
+//! - [`validate`]: program validation with source positions;
+//! - [`builder`]: the API the compiler uses to emit programs;
 //! - `blob`: MIL blob storage v2 weight files.
 
+pub mod builder;
 pub mod dtype;
+pub mod ops;
 pub mod program;
 pub mod types;
+pub mod validate;
 pub mod value;
 pub mod weights;
 
