@@ -9,6 +9,7 @@
 
 pub mod dtype;
 pub mod program;
+pub mod text;
 pub mod types;
 pub mod value;
 pub mod weights;
@@ -17,6 +18,7 @@ pub use dtype::DType;
 pub use program::{
     Argument, Binding, Dialect, Function, NamedType, Operation, Opset, Program, SourcePos,
 };
+pub use text::{parse, print, ParseError};
 pub use types::{Dim, TensorType, ValueType, MAX_RANK};
 pub use value::{BlobRef, TensorData, TensorValue, Value};
 pub use weights::WeightFiles;
