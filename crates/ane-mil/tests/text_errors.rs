@@ -46,8 +46,14 @@ fn the_base_program_is_valid() {
 #[test]
 fn truncated_text() {
     fails_at("§", "unexpected end of input, expected 'program'");
-    fails_at("program(§", "unexpected end of input, expected a program version such as 1.3");
-    fails_at("program(1.3)\n{§", "unexpected end of input, expected 'func' or '}'");
+    fails_at(
+        "program(§",
+        "unexpected end of input, expected a program version such as 1.3",
+    );
+    fails_at(
+        "program(1.3)\n{§",
+        "unexpected end of input, expected 'func' or '}'",
+    );
     fails_at(
         "program(1.3)\n{\n    func main<ios18>(tensor<fp16, [1, §",
         "unexpected end of input, expected a dimension",
@@ -64,20 +70,38 @@ fn truncated_text() {
         &format!("{HEAD}        tensor<fp16, [1, 4]> y = relu(x = x)[name = string(\"y\")];\n    }} -> (y);\n§"),
         "unexpected end of input, expected 'func' or '}'",
     );
-    fails_at(&format!("{HEAD}        tensor<fp16, [1, 4]> y = relu(x = x)[name = string(§\"y"), "unterminated string literal");
+    fails_at(
+        &format!("{HEAD}        tensor<fp16, [1, 4]> y = relu(x = x)[name = string(§\"y"),
+        "unterminated string literal",
+    );
 }
 
 #[test]
 fn bad_types() {
-    fails_at(&with_statement("§fp17 y = relu(x = x);"), "unknown dtype 'fp17'");
+    fails_at(
+        &with_statement("§fp17 y = relu(x = x);"),
+        "unknown dtype 'fp17'",
+    );
     fails_at(
         "program(1.3)\n{\n    func main<ios18>(tensor<§fp17, [1, 4]> x) {\n    } -> ();\n}\n",
         "unknown dtype 'fp17'",
     );
-    fails_at(&with_statement("tensor<§bf16, [2]> y = relu(x = x);"), "unsupported dtype 'bf16'");
-    fails_at(&with_statement("§state<tensor<fp16, [2]>> y = relu(x = x);"), "unsupported type 'state'");
-    fails_at(&with_statement("tensor<fp16, [§-1]> y = relu(x = x);"), "expected a dimension");
-    fails_at(&with_statement("tensor<fp16, [§1.5]> y = relu(x = x);"), "invalid dimension '1.5'");
+    fails_at(
+        &with_statement("tensor<§bf16, [2]> y = relu(x = x);"),
+        "unsupported dtype 'bf16'",
+    );
+    fails_at(
+        &with_statement("§state<tensor<fp16, [2]>> y = relu(x = x);"),
+        "unsupported type 'state'",
+    );
+    fails_at(
+        &with_statement("tensor<fp16, [§-1]> y = relu(x = x);"),
+        "expected a dimension",
+    );
+    fails_at(
+        &with_statement("tensor<fp16, [§1.5]> y = relu(x = x);"),
+        "invalid dimension '1.5'",
+    );
     fails_at(
         "program(1.3)\n{\n    func main<§ios19>() {\n    } -> ();\n}\n",
         "unknown opset 'ios19'",
@@ -122,25 +146,51 @@ fn bad_literals() {
         "integer -1 out of range for uint8 (0 to 255)",
     );
     fails_at(
-        &with_statement("int32 y = const()[val = int32(§99999999999999999999999999999999999999999)];"),
+        &with_statement(
+            "int32 y = const()[val = int32(§99999999999999999999999999999999999999999)];",
+        ),
         "out of range for int32",
     );
     fails_at(
         &with_statement("int32 y = const()[val = int32(§1.5)];"),
         "invalid int32 literal '1.5'",
     );
-    fails_at(&with_statement("bool y = const()[val = bool(§1)];"), "expected a bool literal (true or false), found '1'");
-    fails_at(&with_statement("string y = const()[val = string(§valid)];"), "expected a string literal, found 'valid'");
-    fails_at(&with_statement("fp16 y = const()[val = fp16(§\"x\")];"), "expected a fp16 number");
+    fails_at(
+        &with_statement("bool y = const()[val = bool(§1)];"),
+        "expected a bool literal (true or false), found '1'",
+    );
+    fails_at(
+        &with_statement("string y = const()[val = string(§valid)];"),
+        "expected a string literal, found 'valid'",
+    );
+    fails_at(
+        &with_statement("fp16 y = const()[val = fp16(§\"x\")];"),
+        "expected a fp16 number",
+    );
     fails_at(
         &with_statement("fp16 y = const()[val = fp16(§0x1.g)];"),
         "invalid float literal '0x1.g'",
     );
-    fails_at(&with_statement("fp16 y = const()[val = fp16(§0x1p)];"), "invalid float literal '0x1p'");
-    fails_at(&with_statement("fp32 y = const()[val = fp32(§-0x1.8q3)];"), "invalid float literal '0x1.8q3' (expected");
-    fails_at(&with_statement("fp16 y = const()[val = §tuple<fp16>(1)];"), "tuple literals are not supported");
-    fails_at(&with_statement("fp16 y = const()[val = §bogus];"), "expected a literal value");
-    fails_at(&with_statement("fp16 y = const()[val = §fp17(1)];"), "unknown dtype 'fp17'");
+    fails_at(
+        &with_statement("fp16 y = const()[val = fp16(§0x1p)];"),
+        "invalid float literal '0x1p'",
+    );
+    fails_at(
+        &with_statement("fp32 y = const()[val = fp32(§-0x1.8q3)];"),
+        "invalid float literal '0x1.8q3' (expected",
+    );
+    fails_at(
+        &with_statement("fp16 y = const()[val = §tuple<fp16>(1)];"),
+        "tuple literals are not supported",
+    );
+    fails_at(
+        &with_statement("fp16 y = const()[val = §bogus];"),
+        "expected a literal value",
+    );
+    fails_at(
+        &with_statement("fp16 y = const()[val = §fp17(1)];"),
+        "unknown dtype 'fp17'",
+    );
     fails_at(
         &with_statement("tensor<fp16, [2]> y = const()[val = tensor<fp16, [2]>(BLOBFILE(path = string(\"w\"), offset = §int32(64)))];"),
         "BLOBFILE offset must be a uint64 scalar",
@@ -150,7 +200,9 @@ fn bad_literals() {
         "BLOBFILE is missing its offset",
     );
     fails_at(
-        &with_statement("tensor<fp16, [2]> y = const()[val = tensor<fp16, [2]>(BLOBFILE(§size = uint64(2)))];"),
+        &with_statement(
+            "tensor<fp16, [2]> y = const()[val = tensor<fp16, [2]>(BLOBFILE(§size = uint64(2)))];",
+        ),
         "unknown BLOBFILE argument 'size'",
     );
     fails_at(
@@ -165,11 +217,26 @@ fn bad_literals() {
 
 #[test]
 fn bad_strings_and_comments() {
-    fails_at(&with_statement("string y = const()[val = string(§\"abc)];"), "unterminated string literal");
-    fails_at(&with_statement("string y = const()[val = string(§\"a\\qb\")];"), "invalid escape '\\q'");
-    fails_at(&with_statement("string y = const()[val = string(§\"\\u{D800}\")];"), "not a Unicode scalar value");
-    fails_at(&with_statement("§/* never closed"), "unterminated block comment");
-    fails_at(&with_statement("tensor<fp16, [1, 4]> y = relu(x = x) §# comment;"), "unexpected character '#'");
+    fails_at(
+        &with_statement("string y = const()[val = string(§\"abc)];"),
+        "unterminated string literal",
+    );
+    fails_at(
+        &with_statement("string y = const()[val = string(§\"a\\qb\")];"),
+        "invalid escape '\\q'",
+    );
+    fails_at(
+        &with_statement("string y = const()[val = string(§\"\\u{D800}\")];"),
+        "not a Unicode scalar value",
+    );
+    fails_at(
+        &with_statement("§/* never closed"),
+        "unterminated block comment",
+    );
+    fails_at(
+        &with_statement("tensor<fp16, [1, 4]> y = relu(x = x) §# comment;"),
+        "unexpected character '#'",
+    );
 }
 
 #[test]
@@ -182,19 +249,51 @@ fn missing_punctuation() {
         &format!("{HEAD}        tensor<fp16, [1, 4]> y = relu(x = x);\n    }} §(y);\n}}\n"),
         "expected '->' after the function body, found '('",
     );
-    fails_at(&with_statement("tensor<fp16, [1, 4]> y §relu(x = x);"), "expected '=' after the statement's results, found 'relu'");
-    fails_at(&with_statement("tensor<fp16, [1, 4]> y = relu(x §x);"), "expected '=' after the argument name, found 'x'");
-    fails_at(&with_statement("tensor<fp16, [1, 4]> y = relu(x = x§;"), "expected ',' or ')' in the argument list, found ';'");
-    fails_at(&with_statement("tensor<fp16, [1, 4]> y = relu(x = §5);"), "expected a variable name or a typed literal such as int32(1), found '5'");
-    fails_at(&with_statement("tensor<fp16, [1, 4]> y = relu(x = x, §x = x);"), "duplicate argument 'x'");
-    fails_at(&with_statement("tensor<fp16, [1, 4]> y = relu(x = x)[name = string(\"a\"), §name = string(\"b\")];"), "duplicate attribute 'name'");
-    fails_at(&with_statement("tensor<fp16, [1, 4]> y = §5;"), "expected an op name, found '5'");
+    fails_at(
+        &with_statement("tensor<fp16, [1, 4]> y §relu(x = x);"),
+        "expected '=' after the statement's results, found 'relu'",
+    );
+    fails_at(
+        &with_statement("tensor<fp16, [1, 4]> y = relu(x §x);"),
+        "expected '=' after the argument name, found 'x'",
+    );
+    fails_at(
+        &with_statement("tensor<fp16, [1, 4]> y = relu(x = x§;"),
+        "expected ',' or ')' in the argument list, found ';'",
+    );
+    fails_at(
+        &with_statement("tensor<fp16, [1, 4]> y = relu(x = §5);"),
+        "expected a variable name or a typed literal such as int32(1), found '5'",
+    );
+    fails_at(
+        &with_statement("tensor<fp16, [1, 4]> y = relu(x = x, §x = x);"),
+        "duplicate argument 'x'",
+    );
+    fails_at(
+        &with_statement(
+            "tensor<fp16, [1, 4]> y = relu(x = x)[name = string(\"a\"), §name = string(\"b\")];",
+        ),
+        "duplicate attribute 'name'",
+    );
+    fails_at(
+        &with_statement("tensor<fp16, [1, 4]> y = §5;"),
+        "expected an op name, found '5'",
+    );
 }
 
 #[test]
 fn garbage_after_the_program() {
-    fails_at("program(1.3)\n{\n}\n§foo", "unexpected 'foo' after the end of the program");
-    fails_at("program(1.3)\n{\n}\n§}", "unexpected '}' after the end of the program");
-    fails_at("program(1.3)\n{\n}\n §\"open", "unterminated string literal");
+    fails_at(
+        "program(1.3)\n{\n}\n§foo",
+        "unexpected 'foo' after the end of the program",
+    );
+    fails_at(
+        "program(1.3)\n{\n}\n§}",
+        "unexpected '}' after the end of the program",
+    );
+    fails_at(
+        "program(1.3)\n{\n}\n §\"open",
+        "unterminated string literal",
+    );
     fails_at("program(§1.3.)\n{\n}\n", "invalid program version '1.3.'");
 }

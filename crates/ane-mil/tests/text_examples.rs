@@ -43,7 +43,15 @@ fn ane_facts_example_has_the_expected_structure() {
     let keys: Vec<&str> = conv.inputs.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["dilations", "groups", "pad", "pad_type", "strides", "weight", "x"]
+        [
+            "dilations",
+            "groups",
+            "pad",
+            "pad_type",
+            "strides",
+            "weight",
+            "x"
+        ]
     );
     let Value::Blob(w) = &main.body[4].attributes["val"] else {
         panic!("wfc should be a BLOBFILE const")

@@ -12,14 +12,25 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     match parse(text) {
         Ok(p) => {
             let printed = print(&p);
-            let back = parse(&printed).map_err(|e| TestCaseError::fail(format!("{e}\n{printed}")))?;
+            let back =
+                parse(&printed).map_err(|e| TestCaseError::fail(format!("{e}\n{printed}")))?;
             prop_assert_eq!(back, p);
         }
         Err(e) => {
             let lines = text.split('\n').count();
-            prop_assert!(e.line >= 1 && e.line <= lines, "line {} of {}", e.line, lines);
+            prop_assert!(
+                e.line >= 1 && e.line <= lines,
+                "line {} of {}",
+                e.line,
+                lines
+            );
             let line_len = text.split('\n').nth(e.line - 1).unwrap().chars().count();
-            prop_assert!(e.col >= 1 && e.col <= line_len + 1, "col {} of {}", e.col, line_len);
+            prop_assert!(
+                e.col >= 1 && e.col <= line_len + 1,
+                "col {} of {}",
+                e.col,
+                line_len
+            );
             prop_assert!(!e.message.is_empty());
         }
     }
@@ -28,11 +39,60 @@ fn check(text: &str) -> Result<(), TestCaseError> {
 
 /// Fragments of MIL text, so random sequences get past the first token more often.
 const PIECES: &[&str] = &[
-    "program", "(", ")", "1.3", "1.0", "[", "]", "{", "}", "func", "main", "<", ">", "ios18", ",",
-    ";", "=", "->", "?", "-", "tensor", "fp16", "int32", "string", "bool", "uint64", "dict",
-    "tuple", "BLOBFILE", "path", "offset", "x", "y", "const", "name", "val", "\"s\"", "\"", "\\",
-    "0x1.5p-17", "1e-05", ".5", "inf", "nan", "true", "64", "300", "/*", "*/", "//", "\n", " ",
-    "@", "é",
+    "program",
+    "(",
+    ")",
+    "1.3",
+    "1.0",
+    "[",
+    "]",
+    "{",
+    "}",
+    "func",
+    "main",
+    "<",
+    ">",
+    "ios18",
+    ",",
+    ";",
+    "=",
+    "->",
+    "?",
+    "-",
+    "tensor",
+    "fp16",
+    "int32",
+    "string",
+    "bool",
+    "uint64",
+    "dict",
+    "tuple",
+    "BLOBFILE",
+    "path",
+    "offset",
+    "x",
+    "y",
+    "const",
+    "name",
+    "val",
+    "\"s\"",
+    "\"",
+    "\\",
+    "0x1.5p-17",
+    "1e-05",
+    ".5",
+    "inf",
+    "nan",
+    "true",
+    "64",
+    "300",
+    "/*",
+    "*/",
+    "//",
+    "\n",
+    " ",
+    "@",
+    "é",
 ];
 
 proptest! {
@@ -76,7 +136,10 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let text = format!("program(1.3) {{ func f<ios18>({ty} x) {{ }} -> (); }}");
         let err = parse(&text).unwrap_err();
         assert!(err.message.contains("nested too deeply"), "{err}");
-        let text = format!("program(1.3) {{ func f<ios18>() {{ fp16 y = op(x = {}", "(".repeat(depth));
+        let text = format!(
+            "program(1.3) {{ func f<ios18>() {{ fp16 y = op(x = {}",
+            "(".repeat(depth)
+        );
         assert!(parse(&text).is_err());
     }
 }

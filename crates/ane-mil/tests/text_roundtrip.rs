@@ -69,7 +69,12 @@ fn every_fp16_bit_pattern_round_trips() {
         assert_eq!(got.len(), all.len());
         for (a, b) in all.iter().zip(got) {
             if a.is_nan() {
-                assert!(b.is_nan(), "{:#06x} came back as {:#06x}", a.to_bits(), b.to_bits());
+                assert!(
+                    b.is_nan(),
+                    "{:#06x} came back as {:#06x}",
+                    a.to_bits(),
+                    b.to_bits()
+                );
             } else {
                 assert_eq!(a.to_bits(), b.to_bits(), "fp16 {:#06x}", a.to_bits());
             }
@@ -99,7 +104,14 @@ fn many_fp32_bit_patterns_round_trip() {
     // Every power of two, the subnormal range edges and the ends of the finite range.
     values.extend((0..=255u32).map(|e| f32::from_bits(e << 23)));
     values.extend((0..64u32).map(f32::from_bits));
-    values.extend([f32::MAX, f32::MIN, f32::MIN_POSITIVE, f32::EPSILON, 0.1, -0.0]);
+    values.extend([
+        f32::MAX,
+        f32::MIN,
+        f32::MIN_POSITIVE,
+        f32::EPSILON,
+        0.1,
+        -0.0,
+    ]);
     values.extend((0..64u32).map(|i| f32::from_bits(0x007F_FFFF - i)));
     let p = const_program(
         "1.3",
@@ -124,11 +136,17 @@ fn many_fp32_bit_patterns_round_trip() {
 
 #[test]
 fn no_nonzero_value_prints_as_zero() {
-    let tiny = [TensorValue::fp16(f16::from_bits(1)), TensorValue::fp32(f32::from_bits(1))];
+    let tiny = [
+        TensorValue::fp16(f16::from_bits(1)),
+        TensorValue::fp32(f32::from_bits(1)),
+    ];
     for v in tiny {
         let text = print(&const_program("1.3", v));
         assert!(!text.contains("0x0p+0"), "{text}");
-        assert!(text.contains("0x1p-24") || text.contains("0x1p-149"), "{text}");
+        assert!(
+            text.contains("0x1p-24") || text.contains("0x1p-149"),
+            "{text}"
+        );
     }
 }
 

@@ -56,7 +56,11 @@ fn conv_layer_norm(dialect: Dialect) -> Program {
         call(
             vec![named("y", fp16(&[1, 64, 1, 32]))],
             "layer_norm",
-            &[("axes", var("ax")), ("epsilon", var("eps")), ("x", var("c"))],
+            &[
+                ("axes", var("ax")),
+                ("epsilon", var("eps")),
+                ("x", var("c")),
+            ],
         ),
     ];
     let mut p = Program::new(dialect);
@@ -99,7 +103,11 @@ fn split_program(dialect: Dialect) -> Program {
         call(
             vec![named("a", half_ty.clone()), named("b", half_ty.clone())],
             "split",
-            &[("axis", var("ax")), ("num_splits", var("ns")), ("x", var("x"))],
+            &[
+                ("axis", var("ax")),
+                ("num_splits", var("ns")),
+                ("x", var("x")),
+            ],
         ),
         call(
             vec![named("sa", half_ty.clone())],
@@ -146,7 +154,9 @@ fn multi_output_split_ios16() {
 /// empty tensors, rank-3 data, an inline literal binding, a per-op opset, `?` dims, a function
 /// attribute, a second function, a dict and an op without results.
 fn literals_program(version: &str) -> Program {
-    let specials16 = [0x0000u16, 0x8000, 0x0001, 0x03FF, 0x3C00, 0x7BFF, 0xFBFF, 0x7C00, 0xFC00, 0x7E00];
+    let specials16 = [
+        0x0000u16, 0x8000, 0x0001, 0x03FF, 0x3C00, 0x7BFF, 0xFBFF, 0x7C00, 0xFC00, 0x7E00,
+    ];
     let body = vec![
         const_op("w16", blob(&[128, 64, 1, 1], "w.bin", 64)),
         const_op(
@@ -186,7 +196,11 @@ fn literals_program(version: &str) -> Program {
             "s",
             TensorValue {
                 ty: TensorType::new(DType::String, [3]),
-                data: TensorData::Str(vec!["quote \" back \\".into(), "tab\tnl\ncr\r".into(), "bell\u{7} é".into()]),
+                data: TensorData::Str(vec![
+                    "quote \" back \\".into(),
+                    "tab\tnl\ncr\r".into(),
+                    "bell\u{7} é".into(),
+                ]),
             }
             .into(),
         ),
@@ -209,23 +223,44 @@ fn literals_program(version: &str) -> Program {
         const_op("neg", TensorValue::int32(i32::MIN).into()),
         {
             let mut op = call(
-                vec![named("y", TensorType { dtype: DType::Fp16, shape: vec![Dim::Known(1), Dim::Unknown] })],
+                vec![named(
+                    "y",
+                    TensorType {
+                        dtype: DType::Fp16,
+                        shape: vec![Dim::Known(1), Dim::Unknown],
+                    },
+                )],
                 "mul",
                 &[
                     ("x", var("x")),
-                    ("y", Argument::Single(Binding::Value(TensorValue::fp16(f16::from_f32(0.5)).into()))),
+                    (
+                        "y",
+                        Argument::Single(Binding::Value(
+                            TensorValue::fp16(f16::from_f32(0.5)).into(),
+                        )),
+                    ),
                 ],
             );
             op.opset = Some(Opset::Ios17);
             op
         },
         {
-            let mut op = call(vec![named("unused", fp16(&[1]))], "write_state", &[("input", var("y"))]);
+            let mut op = call(
+                vec![named("unused", fp16(&[1]))],
+                "write_state",
+                &[("input", var("y"))],
+            );
             op.outputs.clear();
             op
         },
     ];
-    let x = named("x", TensorType { dtype: DType::Fp16, shape: vec![Dim::Known(1), Dim::Unknown] });
+    let x = named(
+        "x",
+        TensorType {
+            dtype: DType::Fp16,
+            shape: vec![Dim::Known(1), Dim::Unknown],
+        },
+    );
     let mut main = main_fn(Opset::Ios18, vec![x], body, &["y"]);
     main.attributes.insert(
         "FlexibleShapeInformation".into(),
@@ -241,7 +276,10 @@ fn literals_program(version: &str) -> Program {
         pos: Default::default(),
     };
     let mut attributes = BTreeMap::new();
-    attributes.insert("buildInfo".into(), ane_mil::program::string_dict(&[("coremlc-version", "3505.4.1")]));
+    attributes.insert(
+        "buildInfo".into(),
+        ane_mil::program::string_dict(&[("coremlc-version", "3505.4.1")]),
+    );
     attributes.insert(
         "counts".into(),
         Value::Dict {

@@ -235,7 +235,9 @@ fn parse_decimal(s: &str) -> Option<DecimalParts> {
         None => (mant, ""),
     };
     let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if (int_part.is_empty() && frac_part.is_empty()) || !all_digits(int_part) || !all_digits(frac_part)
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !all_digits(int_part)
+        || !all_digits(frac_part)
     {
         return None;
     }
@@ -254,7 +256,9 @@ fn parse_decimal(s: &str) -> Option<DecimalParts> {
 fn round_decimal(fmt: Format, text: &str, d: &DecimalParts) -> u64 {
     if fmt.frac_bits == FP32.frac_bits {
         // The standard library's parser rounds correctly, directly to f32.
-        return text.parse::<f32>().map_or(fmt.nan_bits(), |v| u64::from(v.to_bits()));
+        return text
+            .parse::<f32>()
+            .map_or(fmt.nan_bits(), |v| u64::from(v.to_bits()));
     }
     // Round to f64 first (correct), then to fp16. The only case where that differs from rounding
     // once is when the f64 lands exactly on an fp16 midpoint: fp16 midpoints are f64 values, so
@@ -336,7 +340,10 @@ struct Rounded {
 /// value of `fmt`, ties to even; overflow gives infinity, underflow zero or a subnormal.
 fn round_magnitude(fmt: Format, mantissa: u64, exp2: i64, residual: Ordering) -> Rounded {
     if mantissa == 0 {
-        return Rounded { bits: 0, tie: false };
+        return Rounded {
+            bits: 0,
+            tie: false,
+        };
     }
     let fb = i64::from(fmt.frac_bits);
     let top_exp = exp2 + 63 - i64::from(mantissa.leading_zeros());
@@ -433,13 +440,25 @@ mod tests {
         assert_eq!(parse_f16("65504", false).unwrap(), f16::MAX);
         assert_eq!(parse_f16("65519.99", false).unwrap(), f16::MAX);
         assert_eq!(parse_f16("65520", false).unwrap(), f16::INFINITY);
-        assert_eq!(parse_f16("1e999999999999999999", false).unwrap(), f16::INFINITY);
-        assert_eq!(parse_f16("1e-999999999999999999", false).unwrap(), f16::ZERO);
+        assert_eq!(
+            parse_f16("1e999999999999999999", false).unwrap(),
+            f16::INFINITY
+        );
+        assert_eq!(
+            parse_f16("1e-999999999999999999", false).unwrap(),
+            f16::ZERO
+        );
         assert_eq!(parse_f32("0x1.5798eep-27", false).unwrap(), 1.0e-8);
         assert_eq!(parse_f32("0x1p-150", false).unwrap(), 0.0); // tie to even
-        assert_eq!(parse_f32("0x1.0000000001p-150", false).unwrap(), f32::from_bits(1));
+        assert_eq!(
+            parse_f32("0x1.0000000001p-150", false).unwrap(),
+            f32::from_bits(1)
+        );
         assert_eq!(parse_f32("0x1.000001p+0", false).unwrap(), 1.0); // tie to even
-        assert_eq!(parse_f32("0x1.0000010000000000000000001p+0", false).unwrap(), 1.0 + f32::EPSILON);
+        assert_eq!(
+            parse_f32("0x1.0000010000000000000000001p+0", false).unwrap(),
+            1.0 + f32::EPSILON
+        );
         assert_eq!(parse_f32("0x1ffffff", false).unwrap(), 33554432.0);
         assert_eq!(parse_f32("0x1p+128", false).unwrap(), f32::INFINITY);
     }
@@ -484,7 +503,11 @@ mod tests {
         // Every midpoint between adjacent non-negative fp16 values, plus the overflow threshold.
         for lo in 0u16..0x7C00 {
             let a = h(lo).to_f64();
-            let b = if lo == 0x7BFF { 65536.0 } else { h(lo + 1).to_f64() };
+            let b = if lo == 0x7BFF {
+                65536.0
+            } else {
+                h(lo + 1).to_f64()
+            };
             let mid = (a + b) / 2.0;
             let text = exact(mid);
             let above = just_above(&text);

@@ -266,7 +266,10 @@ mod tests {
     #[test]
     fn tokens_and_positions() {
         let toks = tokenize("program(1.3)\n  x->y // c\n/* b\n */ -0x1.5p-17 \"a\\n\\u{1F}\"");
-        let got: Vec<_> = toks.iter().map(|t| (t.tok.clone(), t.line, t.col)).collect();
+        let got: Vec<_> = toks
+            .iter()
+            .map(|t| (t.tok.clone(), t.line, t.col))
+            .collect();
         assert_eq!(
             got,
             vec![

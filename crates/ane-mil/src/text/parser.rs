@@ -10,7 +10,9 @@ use super::float::{parse_f16, parse_f32};
 use super::lexer::{tokenize, Tok, Token};
 use super::ParseError;
 use crate::dtype::DType;
-use crate::program::{Argument, Binding, Function, NamedType, Operation, Opset, Program, SourcePos};
+use crate::program::{
+    Argument, Binding, Function, NamedType, Operation, Opset, Program, SourcePos,
+};
 use crate::types::{Dim, TensorType, ValueType};
 use crate::value::{BlobRef, TensorData, TensorValue, Value};
 use std::collections::BTreeMap;
@@ -166,11 +168,15 @@ impl Parser {
             Tok::Number(s) => s.clone(),
             _ => return Err(self.expected("a program version such as 1.3")),
         };
-        let valid = version.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let valid = version
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         if !valid {
             return Err(error_at(
                 self.tok(),
-                format!("invalid program version '{version}' (expected digits and dots, such as 1.3)"),
+                format!(
+                    "invalid program version '{version}' (expected digits and dots, such as 1.3)"
+                ),
             ));
         }
         self.advance();
@@ -206,7 +212,9 @@ impl Parser {
         let opset = self.opset()?;
         self.expect_punct('>', "after the opset")?;
         self.expect_punct('(', "to open the parameter list")?;
-        let params = self.list(')', "after a parameter", |p| p.named_type("a parameter name"))?;
+        let params = self.list(')', "after a parameter", |p| {
+            p.named_type("a parameter name")
+        })?;
         let attributes = self.optional_attributes()?;
         self.expect_punct('{', "to open the function body")?;
         let mut body = Vec::new();
@@ -374,7 +382,11 @@ impl Parser {
             "tuple" => {
                 self.advance();
                 self.expect_punct('<', "after 'tuple'")?;
-                Ok(ValueType::Tuple(self.list('>', "in the tuple type", Self::value_type)?))
+                Ok(ValueType::Tuple(self.list(
+                    '>',
+                    "in the tuple type",
+                    Self::value_type,
+                )?))
             }
             _ => Ok(ValueType::Tensor(TensorType::scalar(self.dtype()?))),
         }
@@ -395,10 +407,15 @@ impl Parser {
 
     fn unknown_type_word(&self, word: &str) -> ParseError {
         let message = if UNSUPPORTED_TYPES.contains(&word) {
-            format!("unsupported type '{word}' (ane-mil handles tensors, scalars, dicts and tuples)")
+            format!(
+                "unsupported type '{word}' (ane-mil handles tensors, scalars, dicts and tuples)"
+            )
         } else if UNSUPPORTED_DTYPES.contains(&word) {
             let names: Vec<&str> = DType::ALL.iter().map(|d| d.name()).collect();
-            format!("unsupported dtype '{word}' (supported: {})", names.join(", "))
+            format!(
+                "unsupported dtype '{word}' (supported: {})",
+                names.join(", ")
+            )
         } else {
             format!("unknown dtype '{word}'")
         };
@@ -432,7 +449,9 @@ impl Parser {
                     .ok_or_else(|| {
                         error_at(
                             self.tok(),
-                            format!("invalid dimension '{s}' (expected a non-negative integer or '?')"),
+                            format!(
+                                "invalid dimension '{s}' (expected a non-negative integer or '?')"
+                            ),
                         )
                     })?;
                 self.advance();
@@ -592,8 +611,12 @@ impl Parser {
         }
         let sign = if negative { "-" } else { "" };
         let (lo, hi) = dtype.int_range().unwrap_or((0, 0));
-        let out_of_range =
-            || error_at(start, format!("integer {sign}{text} out of range for {dtype} ({lo} to {hi})"));
+        let out_of_range = || {
+            error_at(
+                start,
+                format!("integer {sign}{text} out of range for {dtype} ({lo} to {hi})"),
+            )
+        };
         let magnitude: i128 = text.parse().map_err(|_| out_of_range())?;
         let n = if negative { -magnitude } else { magnitude };
         if n < lo || n > hi {

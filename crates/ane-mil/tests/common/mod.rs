@@ -90,8 +90,15 @@ pub fn ident() -> impl Strategy<Value = String> {
 /// unambiguously).
 pub fn op_type() -> impl Strategy<Value = String> {
     prop_oneof![
-        select(vec!["const", "conv", "split", "concat", "layer_norm", "write_state"])
-            .prop_map(String::from),
+        select(vec![
+            "const",
+            "conv",
+            "split",
+            "concat",
+            "layer_norm",
+            "write_state"
+        ])
+        .prop_map(String::from),
         "op_[a-z0-9_@]{0,5}",
     ]
 }
@@ -142,8 +149,15 @@ pub fn string_value() -> impl Strategy<Value = String> {
     prop_oneof![
         "[ -~]{0,8}",
         vec(any::<char>(), 0..6).prop_map(String::from_iter),
-        select(vec!["", "\"", "\\", "\n\t\r", "\u{0}\u{1F}\u{7F}", "@model_path/weights/w.bin"])
-            .prop_map(String::from),
+        select(vec![
+            "",
+            "\"",
+            "\\",
+            "\n\t\r",
+            "\u{0}\u{1F}\u{7F}",
+            "@model_path/weights/w.bin"
+        ])
+        .prop_map(String::from),
     ]
 }
 
@@ -178,7 +192,8 @@ pub fn value_type() -> impl Strategy<Value = ValueType> {
     let leaf = tensor_type().prop_map(ValueType::Tensor);
     leaf.prop_recursive(2, 6, 3, |inner| {
         prop_oneof![
-            (scalar_type(), scalar_type()).prop_map(|(k, v)| ValueType::Dict(Box::new(k), Box::new(v))),
+            (scalar_type(), scalar_type())
+                .prop_map(|(k, v)| ValueType::Dict(Box::new(k), Box::new(v))),
             vec(inner, 0..3).prop_map(ValueType::Tuple),
         ]
     })
@@ -234,7 +249,10 @@ pub fn value() -> impl Strategy<Value = Value> {
 }
 
 pub fn binding() -> impl Strategy<Value = Binding> {
-    prop_oneof![ident().prop_map(Binding::Var), value().prop_map(Binding::Value)]
+    prop_oneof![
+        ident().prop_map(Binding::Var),
+        value().prop_map(Binding::Value)
+    ]
 }
 
 pub fn argument() -> impl Strategy<Value = Argument> {
@@ -279,15 +297,17 @@ pub fn function() -> impl Strategy<Value = Function> {
         vec(operation(), 0..6),
         vec(ident(), 0..3),
     )
-        .prop_map(|(name, opset, params, attributes, body, outputs)| Function {
-            name,
-            opset,
-            params,
-            attributes,
-            body,
-            outputs,
-            pos: Default::default(),
-        })
+        .prop_map(
+            |(name, opset, params, attributes, body, outputs)| Function {
+                name,
+                opset,
+                params,
+                attributes,
+                body,
+                outputs,
+                pos: Default::default(),
+            },
+        )
 }
 
 /// A whole program in the 1.0 or the 1.3 dialect.
