@@ -165,7 +165,7 @@ fn bad_literals() {
     );
     fails_at(
         &with_statement("fp16 y = const()[val = fp16(§\"x\")];"),
-        "expected a fp16 number",
+        "expected an fp16 number",
     );
     fails_at(
         &with_statement("fp16 y = const()[val = fp16(§0x1.g)];"),
@@ -296,4 +296,37 @@ fn garbage_after_the_program() {
         "unterminated string literal",
     );
     fails_at("program(§1.3.)\n{\n}\n", "invalid program version '1.3.'");
+}
+
+/// Cutting an example program right before any space leaves complete tokens, so the error is
+/// always "unexpected end of input" at the very end of the cut text.
+#[test]
+fn every_truncation_of_the_examples_reports_end_of_input_at_the_end() {
+    for name in [
+        "ane_facts_example.mil",
+        "mil_ops_ios18_example.mil",
+        "verbose_ios16_rmsnorm.mil",
+    ] {
+        let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut cuts = 0;
+        for (i, _) in text.match_indices(' ') {
+            let prefix = &text[..i];
+            let err = parse(prefix).expect_err("a cut program must not parse");
+            let line = prefix.matches('\n').count() + 1;
+            let col = prefix.rsplit('\n').next().unwrap().chars().count() + 1;
+            assert!(
+                err.message.starts_with("unexpected end of input, expected "),
+                "{name} cut at {i}: {err}"
+            );
+            assert_eq!((err.line, err.col), (line, col), "{name} cut at {i}: {err}");
+            cuts += 1;
+        }
+        assert!(cuts > 100, "{name}: only {cuts} cuts");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    parse("\u{FEFF}program(1.3)\n{\n}\n").unwrap();
 }

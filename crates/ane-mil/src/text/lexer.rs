@@ -56,6 +56,8 @@ const PUNCT: &str = "()[]{}<>,;=?-";
 
 /// Splits `src` into tokens; the last token is `Eof` or an `Error`.
 pub(crate) fn tokenize(src: &str) -> Vec<Token> {
+    // A byte-order mark is not part of the program.
+    let src = src.strip_prefix('\u{FEFF}').unwrap_or(src);
     let mut lx = Lexer {
         chars: src.chars().collect(),
         i: 0,

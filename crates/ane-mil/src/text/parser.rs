@@ -64,6 +64,15 @@ fn error_at(tok: &Token, message: impl Into<String>) -> ParseError {
     }
 }
 
+/// "a uint8", "an int32", "an fp16" (dtype names as they are read aloud).
+fn article(dtype: DType) -> &'static str {
+    if dtype.name().starts_with('u') {
+        "a"
+    } else {
+        "an"
+    }
+}
+
 fn pos_of(tok: &Token) -> SourcePos {
     SourcePos::at(tok.line, tok.col)
 }
@@ -593,7 +602,7 @@ impl Parser {
         let text = match &self.tok().tok {
             Tok::Number(s) => s.as_str(),
             Tok::Ident(s) if s == "inf" || s == "nan" => s.as_str(),
-            _ => return Err(self.expected(&format!("a {dtype} number"))),
+            _ => return Err(self.expected(&format!("{} {dtype} number", article(dtype)))),
         };
         parse(text, negative).map_err(|m| error_at(start, format!("{m} for {dtype}")))
     }
@@ -601,7 +610,7 @@ impl Parser {
     /// A decimal integer that fits `dtype`, as i128 so every integer dtype fits.
     fn integer(&self, dtype: DType, negative: bool, start: &Token) -> PResult<i128> {
         let Tok::Number(text) = &self.tok().tok else {
-            return Err(self.expected(&format!("an {dtype} integer")));
+            return Err(self.expected(&format!("{} {dtype} integer", article(dtype))));
         };
         if !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(error_at(
