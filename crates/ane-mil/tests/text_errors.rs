@@ -316,7 +316,8 @@ fn every_truncation_of_the_examples_reports_end_of_input_at_the_end() {
             let line = prefix.matches('\n').count() + 1;
             let col = prefix.rsplit('\n').next().unwrap().chars().count() + 1;
             assert!(
-                err.message.starts_with("unexpected end of input, expected "),
+                err.message
+                    .starts_with("unexpected end of input, expected "),
                 "{name} cut at {i}: {err}"
             );
             assert_eq!((err.line, err.col), (line, col), "{name} cut at {i}: {err}");

@@ -9,6 +9,7 @@
 
 use half::f16;
 use std::cmp::Ordering;
+use std::fmt::Write;
 
 /// An IEEE binary interchange format, described by its field widths.
 #[derive(Debug, Clone, Copy)]
@@ -57,28 +58,48 @@ impl Format {
 }
 
 /// Prints an fp16 value the way Apple's compiler does (C99 `%a` of the exact value).
+#[cfg(test)]
 pub fn format_f16(v: f16) -> String {
-    format_bits(u64::from(v.to_bits()), FP16)
+    let mut s = String::new();
+    write_f16(&mut s, v);
+    s
 }
 
 /// Prints an fp32 value the way Apple's compiler does (C99 `%a` of the exact value).
+#[cfg(test)]
 pub fn format_f32(v: f32) -> String {
-    format_bits(u64::from(v.to_bits()), FP32)
+    let mut s = String::new();
+    write_f32(&mut s, v);
+    s
 }
 
-fn format_bits(bits: u64, fmt: Format) -> String {
-    let sign = if bits & fmt.sign_bit() != 0 { "-" } else { "" };
+/// Appends an fp16 value to `out` as a C99 hex float (`0x1.5p-17`), `inf`, `-inf` or `nan`.
+pub fn write_f16(out: &mut String, v: f16) {
+    write_bits(out, u64::from(v.to_bits()), FP16);
+}
+
+/// Appends an fp32 value to `out` as a C99 hex float, `inf`, `-inf` or `nan`.
+pub fn write_f32(out: &mut String, v: f32) {
+    write_bits(out, u64::from(v.to_bits()), FP32);
+}
+
+fn write_bits(out: &mut String, bits: u64, fmt: Format) {
     let exp_field = (bits >> fmt.frac_bits) & fmt.exp_mask();
     let frac = bits & fmt.frac_mask();
+    if exp_field == fmt.exp_mask() && frac != 0 {
+        out.push_str("nan");
+        return;
+    }
+    if bits & fmt.sign_bit() != 0 {
+        out.push('-');
+    }
     if exp_field == fmt.exp_mask() {
-        return if frac != 0 {
-            "nan".to_string()
-        } else {
-            format!("{sign}inf")
-        };
+        out.push_str("inf");
+        return;
     }
     if exp_field == 0 && frac == 0 {
-        return format!("{sign}0x0p+0");
+        out.push_str("0x0p+0");
+        return;
     }
     // value = m · 2^e with m an integer; subnormals are printed normalized, like %a of a double.
     let (m, e) = if exp_field == 0 {
@@ -98,14 +119,16 @@ fn format_bits(bits: u64, fmt: Format) -> String {
         rest >>= 4;
         digits -= 1;
     }
-    if digits == 0 {
-        format!("{sign}0x1p{exponent:+}")
+    // Writing to a String cannot fail.
+    let _ = if digits == 0 {
+        write!(out, "0x1p{exponent:+}")
     } else {
-        format!(
-            "{sign}0x1.{rest:0width$x}p{exponent:+}",
+        write!(
+            out,
+            "0x1.{rest:0width$x}p{exponent:+}",
             width = digits as usize
         )
-    }
+    };
 }
 
 /// Parses a float literal into fp16. `text` is one number token without its sign (`0.125`,

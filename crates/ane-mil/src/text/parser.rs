@@ -56,10 +56,17 @@ struct Parser {
     depth: usize,
 }
 
-fn error_at(tok: &Token, message: impl Into<String>) -> ParseError {
+/// A token's position, kept instead of the token where an error may later need it.
+#[derive(Debug, Clone, Copy)]
+struct Loc {
+    line: usize,
+    col: usize,
+}
+
+fn error_at(loc: Loc, message: impl Into<String>) -> ParseError {
     ParseError {
-        line: tok.line,
-        col: tok.col,
+        line: loc.line,
+        col: loc.col,
         message: message.into(),
     }
 }
@@ -73,8 +80,8 @@ fn article(dtype: DType) -> &'static str {
     }
 }
 
-fn pos_of(tok: &Token) -> SourcePos {
-    SourcePos::at(tok.line, tok.col)
+fn pos_of(loc: Loc) -> SourcePos {
+    SourcePos::at(loc.line, loc.col)
 }
 
 impl Parser {
@@ -82,6 +89,14 @@ impl Parser {
 
     fn tok(&self) -> &Token {
         &self.toks[self.i]
+    }
+
+    fn loc(&self) -> Loc {
+        let t = self.tok();
+        Loc {
+            line: t.line,
+            col: t.col,
+        }
     }
 
     fn tok_at(&self, ahead: usize) -> &Tok {
@@ -103,7 +118,7 @@ impl Parser {
             Tok::Error(m) => m.clone(),
             other => format!("expected {what}, found {other}"),
         };
-        error_at(t, message)
+        error_at(self.loc(), message)
     }
 
     fn is_punct(&self, c: char) -> bool {
@@ -182,7 +197,7 @@ impl Parser {
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         if !valid {
             return Err(error_at(
-                self.tok(),
+                self.loc(),
                 format!(
                     "invalid program version '{version}' (expected digits and dots, such as 1.3)"
                 ),
@@ -205,16 +220,16 @@ impl Parser {
                 attributes,
                 functions,
             }),
-            Tok::Error(m) => Err(error_at(self.tok(), m.clone())),
+            Tok::Error(m) => Err(error_at(self.loc(), m.clone())),
             other => Err(error_at(
-                self.tok(),
+                self.loc(),
                 format!("unexpected {other} after the end of the program"),
             )),
         }
     }
 
     fn function(&mut self) -> PResult<Function> {
-        let pos = pos_of(self.tok());
+        let pos = pos_of(self.loc());
         self.advance(); // `func`
         let name = self.ident("a function name")?;
         self.expect_punct('<', "after the function name")?;
@@ -254,11 +269,11 @@ impl Parser {
     }
 
     fn opset(&mut self) -> PResult<Opset> {
-        let tok = self.tok().clone();
+        let tok = self.loc();
         let name = self.ident("an opset such as ios18")?;
         Opset::from_name(&name).ok_or_else(|| {
             error_at(
-                &tok,
+                tok,
                 format!("unknown opset '{name}' (expected ios15, ios16, ios17, ios18 or ios26)"),
             )
         })
@@ -267,7 +282,7 @@ impl Parser {
     /// `T out = op<opset>(args)[attrs];`, `T a, T b = op(...)...;` or, for an op without
     /// results, `op(...)...;`.
     fn statement(&mut self) -> PResult<Operation> {
-        let pos = pos_of(self.tok());
+        let pos = pos_of(self.loc());
         let no_results = matches!(&self.tok().tok, Tok::Ident(s) if !is_type_word(s))
             && matches!(self.tok_at(1), Tok::Punct('(' | '<'));
         let mut outputs = Vec::new();
@@ -289,14 +304,14 @@ impl Parser {
         self.expect_punct('(', "to open the argument list")?;
         let mut inputs = BTreeMap::new();
         let args = self.list(')', "in the argument list", |p| {
-            let tok = p.tok().clone();
+            let tok = p.loc();
             let name = p.ident("an argument name")?;
             p.expect_punct('=', "after the argument name")?;
             Ok((tok, name, p.argument()?))
         })?;
         for (tok, name, arg) in args {
             if inputs.insert(name.clone(), arg).is_some() {
-                return Err(error_at(&tok, format!("duplicate argument '{name}'")));
+                return Err(error_at(tok, format!("duplicate argument '{name}'")));
             }
         }
         let attributes = self.optional_attributes()?;
@@ -312,7 +327,7 @@ impl Parser {
     }
 
     fn named_type(&mut self, what: &str) -> PResult<NamedType> {
-        let pos = pos_of(self.tok());
+        let pos = pos_of(self.loc());
         let ty = self.value_type()?;
         let name = self.ident(what)?;
         Ok(NamedType { name, ty, pos })
@@ -324,14 +339,14 @@ impl Parser {
             return Ok(attrs);
         }
         let items = self.list(']', "in the attribute list", |p| {
-            let tok = p.tok().clone();
+            let tok = p.loc();
             let name = p.ident("an attribute name")?;
             p.expect_punct('=', "after the attribute name")?;
             Ok((tok, name, p.value()?))
         })?;
         for (tok, name, v) in items {
             if attrs.insert(name.clone(), v).is_some() {
-                return Err(error_at(&tok, format!("duplicate attribute '{name}'")));
+                return Err(error_at(tok, format!("duplicate attribute '{name}'")));
             }
         }
         Ok(attrs)
@@ -363,7 +378,7 @@ impl Parser {
     fn value_type(&mut self) -> PResult<ValueType> {
         if self.depth >= MAX_TYPE_DEPTH {
             return Err(error_at(
-                self.tok(),
+                self.loc(),
                 format!("types nested too deeply (more than {MAX_TYPE_DEPTH} levels)"),
             ));
         }
@@ -428,7 +443,7 @@ impl Parser {
         } else {
             format!("unknown dtype '{word}'")
         };
-        error_at(self.tok(), message)
+        error_at(self.loc(), message)
     }
 
     /// `tensor<DTYPE, [d0, ?, ...]>`.
@@ -457,7 +472,7 @@ impl Parser {
                     .flatten()
                     .ok_or_else(|| {
                         error_at(
-                            self.tok(),
+                            self.loc(),
                             format!(
                                 "invalid dimension '{s}' (expected a non-negative integer or '?')"
                             ),
@@ -475,22 +490,22 @@ impl Parser {
     /// A typed literal: `int32(1)`, `tensor<int32, []>(1)`, `tensor<fp16, [2]>([0, 1])`,
     /// `tensor<fp16, [..]>(BLOBFILE(...))` or `dict<K, V>({{k, v}, ...})`.
     fn value(&mut self) -> PResult<Value> {
-        let start = self.tok().clone();
+        let start = self.loc();
         let what = "a literal value such as int32(1) or tensor<fp16, [2]>([0, 1])";
-        let Tok::Ident(word) = &start.tok else {
+        let Tok::Ident(word) = &self.tok().tok else {
             return Err(self.expected(what));
         };
         match word.as_str() {
             "tensor" => {
                 let ty = self.tensor_type()?;
-                self.literal_body(ty, &start)
+                self.literal_body(ty, start)
             }
             "dict" => self.dict(),
-            "tuple" => Err(error_at(&start, "tuple literals are not supported")),
+            "tuple" => Err(error_at(start, "tuple literals are not supported")),
             w => match DType::from_name(w) {
                 Some(dtype) => {
                     self.advance();
-                    self.literal_body(TensorType::scalar(dtype), &start)
+                    self.literal_body(TensorType::scalar(dtype), start)
                 }
                 None if matches!(self.tok_at(1), Tok::Punct('(' | '<')) => {
                     Err(self.unknown_type_word(w))
@@ -501,7 +516,7 @@ impl Parser {
     }
 
     /// `( atom | [atoms] | BLOBFILE(...) )` after a literal's type.
-    fn literal_body(&mut self, ty: TensorType, start: &Token) -> PResult<Value> {
+    fn literal_body(&mut self, ty: TensorType, start: Loc) -> PResult<Value> {
         self.expect_punct('(', "to open the literal")?;
         let value = if self.is_ident("BLOBFILE") {
             Value::Blob(self.blobfile(ty)?)
@@ -512,7 +527,7 @@ impl Parser {
         Ok(value)
     }
 
-    fn tensor_data(&mut self, ty: TensorType, start: &Token) -> PResult<TensorValue> {
+    fn tensor_data(&mut self, ty: TensorType, start: Loc) -> PResult<TensorValue> {
         if ty.shape.contains(&Dim::Unknown) {
             return Err(error_at(
                 start,
@@ -528,7 +543,7 @@ impl Parser {
                 loop {
                     if data.len() == expected {
                         return Err(error_at(
-                            self.tok(),
+                            self.loc(),
                             format!("{ty} literal has more than {expected} elements"),
                         ));
                     }
@@ -543,7 +558,7 @@ impl Parser {
             }
             if data.len() != expected {
                 return Err(error_at(
-                    self.tok(),
+                    self.loc(),
                     format!(
                         "{ty} literal has {} elements, expected {expected}",
                         data.len()
@@ -563,27 +578,26 @@ impl Parser {
 
     /// One bare element (`-0x1p-3`, `7`, `true`, `"s"`) of `dtype`, appended to `data`.
     fn atom(&mut self, dtype: DType, data: &mut TensorData) -> PResult<()> {
-        let start = self.tok().clone();
+        let start = self.loc();
         let numeric = dtype.is_float() || dtype.is_int();
         let negative = numeric && self.eat_punct('-');
-        let tok = self.tok().clone();
         match data {
-            TensorData::Fp16(v) => v.push(self.float(dtype, negative, &start, parse_f16)?),
-            TensorData::Fp32(v) => v.push(self.float(dtype, negative, &start, parse_f32)?),
+            TensorData::Fp16(v) => v.push(self.float(dtype, negative, start, parse_f16)?),
+            TensorData::Fp32(v) => v.push(self.float(dtype, negative, start, parse_f32)?),
             TensorData::Int(v) => {
-                let n = self.integer(dtype, negative, &start)?;
+                let n = self.integer(dtype, negative, start)?;
                 // In range of a ≤32-bit type, so it fits.
                 v.push(n as i64);
             }
             TensorData::UInt64(v) => {
-                let n = self.integer(dtype, negative, &start)?;
+                let n = self.integer(dtype, negative, start)?;
                 v.push(n as u64);
             }
-            TensorData::Bool(v) => match &tok.tok {
+            TensorData::Bool(v) => match &self.tok().tok {
                 Tok::Ident(s) if s == "true" || s == "false" => v.push(s == "true"),
                 _ => return Err(self.expected("a bool literal (true or false)")),
             },
-            TensorData::Str(v) => match &tok.tok {
+            TensorData::Str(v) => match &self.tok().tok {
                 Tok::Str(s) => v.push(s.clone()),
                 _ => return Err(self.expected("a string literal")),
             },
@@ -596,7 +610,7 @@ impl Parser {
         &self,
         dtype: DType,
         negative: bool,
-        start: &Token,
+        start: Loc,
         parse: fn(&str, bool) -> Result<T, String>,
     ) -> PResult<T> {
         let text = match &self.tok().tok {
@@ -608,7 +622,7 @@ impl Parser {
     }
 
     /// A decimal integer that fits `dtype`, as i128 so every integer dtype fits.
-    fn integer(&self, dtype: DType, negative: bool, start: &Token) -> PResult<i128> {
+    fn integer(&self, dtype: DType, negative: bool, start: Loc) -> PResult<i128> {
         let Tok::Number(text) = &self.tok().tok else {
             return Err(self.expected(&format!("{} {dtype} integer", article(dtype))));
         };
@@ -636,16 +650,16 @@ impl Parser {
 
     /// `BLOBFILE(path = string("..."), offset = uint64(N))`, keys in any order.
     fn blobfile(&mut self, ty: TensorType) -> PResult<BlobRef> {
-        let start = self.tok().clone();
+        let start = self.loc();
         self.advance(); // `BLOBFILE`
         self.expect_punct('(', "after BLOBFILE")?;
         let mut path = None;
         let mut offset = None;
         let items = self.list(')', "in BLOBFILE(...)", |p| {
-            let key_tok = p.tok().clone();
+            let key_tok = p.loc();
             let key = p.ident("'path' or 'offset'")?;
             p.expect_punct('=', "after the BLOBFILE argument name")?;
-            let value_tok = p.tok().clone();
+            let value_tok = p.loc();
             Ok((key_tok, key, value_tok, p.value()?))
         })?;
         for (key_tok, key, value_tok, value) in items {
@@ -653,10 +667,10 @@ impl Parser {
             match key.as_str() {
                 "path" => {
                     let s = scalar.and_then(TensorValue::as_str).ok_or_else(|| {
-                        error_at(&value_tok, "BLOBFILE path must be a string scalar")
+                        error_at(value_tok, "BLOBFILE path must be a string scalar")
                     })?;
                     if path.replace(s.to_string()).is_some() {
-                        return Err(error_at(&key_tok, "duplicate BLOBFILE argument 'path'"));
+                        return Err(error_at(key_tok, "duplicate BLOBFILE argument 'path'"));
                     }
                 }
                 "offset" => {
@@ -664,18 +678,18 @@ impl Parser {
                         Some(TensorData::UInt64(v)) if v.len() == 1 => v[0],
                         _ => {
                             return Err(error_at(
-                                &value_tok,
+                                value_tok,
                                 "BLOBFILE offset must be a uint64 scalar",
                             ))
                         }
                     };
                     if offset.replace(n).is_some() {
-                        return Err(error_at(&key_tok, "duplicate BLOBFILE argument 'offset'"));
+                        return Err(error_at(key_tok, "duplicate BLOBFILE argument 'offset'"));
                     }
                 }
                 _ => {
                     return Err(error_at(
-                        &key_tok,
+                        key_tok,
                         format!("unknown BLOBFILE argument '{key}' (expected path and offset)"),
                     ))
                 }
@@ -683,8 +697,8 @@ impl Parser {
         }
         match (path, offset) {
             (Some(path), Some(offset)) => Ok(BlobRef { ty, path, offset }),
-            (None, _) => Err(error_at(&start, "BLOBFILE is missing its path")),
-            (_, None) => Err(error_at(&start, "BLOBFILE is missing its offset")),
+            (None, _) => Err(error_at(start, "BLOBFILE is missing its path")),
+            (_, None) => Err(error_at(start, "BLOBFILE is missing its offset")),
         }
     }
 
@@ -715,12 +729,12 @@ impl Parser {
     }
 
     fn dict_part_type(&mut self, part: &str) -> PResult<(ValueType, DType)> {
-        let tok = self.tok().clone();
+        let tok = self.loc();
         let ty = self.value_type()?;
         match ty.as_tensor().filter(|t| t.is_scalar()).map(|t| t.dtype) {
             Some(d) => Ok((ty, d)),
             None => Err(error_at(
-                &tok,
+                tok,
                 format!("dict {part} type must be a scalar type such as string"),
             )),
         }

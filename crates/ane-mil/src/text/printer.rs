@@ -5,7 +5,7 @@
 //! The printer writes what the model holds; names are assumed to be valid identifiers (validation
 //! checks that), and literal data is assumed to match its declared type.
 
-use super::float::{format_f16, format_f32};
+use super::float::{write_f16, write_f32};
 use crate::program::{Argument, Binding, Function, NamedType, Operation, Program};
 use crate::types::{TensorType, ValueType};
 use crate::value::{BlobRef, TensorData, TensorValue, Value};
@@ -220,12 +220,12 @@ impl Printer {
         match data {
             TensorData::Fp16(v) => {
                 if let Some(x) = v.get(i) {
-                    out.push_str(&format_f16(*x));
+                    write_f16(out, *x);
                 }
             }
             TensorData::Fp32(v) => {
                 if let Some(x) = v.get(i) {
-                    out.push_str(&format_f32(*x));
+                    write_f32(out, *x);
                 }
             }
             TensorData::Int(v) => {
