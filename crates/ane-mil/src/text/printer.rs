@@ -4,6 +4,10 @@
 //!
 //! The printer writes what the model holds; names are assumed to be valid identifiers (validation
 //! checks that), and literal data is assumed to match its declared type.
+//!
+//! Choices where no Apple output was observed: function attributes follow the parameter list
+//! directly (`func main<ios18>(...)[k = v] {`), like op attributes; an op without results prints
+//! as `op(...)[...];`; dict entries are bare atoms of the declared scalar key/value types.
 
 use super::float::{write_f16, write_f32};
 use crate::program::{Argument, Binding, Function, NamedType, Operation, Program};
