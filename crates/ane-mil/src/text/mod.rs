@@ -1,4 +1,4 @@
-//! MIL text: the canonical printer ([`print`]) and the parser ([`parse`]) for the
+//! MIL text: the canonical printer ([`print()`]) and the parser ([`parse`]) for the
 //! `program(1.3)`/`ios18` dialect (bare scalars, `int32(1)`) and the verbose `program(1.0)`/`ios16`
 //! one (rank-0 tensors, `tensor<int32, []>(1)`), reading into and writing from the program model
 //! of [`crate::program`].
