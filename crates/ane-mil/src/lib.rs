@@ -12,6 +12,7 @@ pub mod builder;
 pub mod dtype;
 pub mod ops;
 pub mod program;
+pub mod text;
 pub mod types;
 pub mod validate;
 pub mod value;
@@ -21,6 +22,7 @@ pub use dtype::DType;
 pub use program::{
     Argument, Binding, Dialect, Function, NamedType, Operation, Opset, Program, SourcePos,
 };
+pub use text::{parse, print, ParseError};
 pub use types::{Dim, TensorType, ValueType, MAX_RANK};
 pub use value::{BlobRef, TensorData, TensorValue, Value};
 pub use weights::WeightFiles;

@@ -1,0 +1,316 @@
+//! Tokenizer for MIL text: identifiers, number tokens, string literals (with escapes), punctuation
+//! and `->`, skipping whitespace and `//` / `/* */` comments, with 1-based line:col positions.
+//!
+//! The lexer stops at the first malformed token and emits an [`Tok::Error`] there instead, so the
+//! parser reports whichever problem comes first in the text.
+
+use std::fmt;
+
+/// One token kind with its text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tok {
+    /// `[A-Za-z_][A-Za-z0-9_@]*` (keywords such as `func`, `tensor`, `true` are identifiers too).
+    Ident(String),
+    /// A number as written (`64`, `1.3`, `0x1.5p-17`, `1e-05`), without a sign; validated later
+    /// against the dtype it must fit.
+    Number(String),
+    /// A string literal, escapes already resolved.
+    Str(String),
+    /// One of `( ) [ ] { } < > , ; = ? -`.
+    Punct(char),
+    /// `->`.
+    Arrow,
+    /// End of input.
+    Eof,
+    /// A malformed token; the message says what is wrong.
+    Error(String),
+}
+
+/// A token and where it starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Token {
+    pub tok: Tok,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Tok {
+    /// How a token is named in "found ..." messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tok::Ident(s) | Tok::Number(s) => write!(f, "'{s}'"),
+            Tok::Str(s) => {
+                let shown: String = s.chars().take(32).collect();
+                let more = if s.chars().count() > 32 { "..." } else { "" };
+                write!(f, "string {:?}{more}", shown)
+            }
+            Tok::Punct(c) => write!(f, "'{c}'"),
+            Tok::Arrow => f.write_str("'->'"),
+            Tok::Eof => f.write_str("end of input"),
+            Tok::Error(m) => f.write_str(m),
+        }
+    }
+}
+
+const PUNCT: &str = "()[]{}<>,;=?-";
+
+/// Splits `src` into tokens; the last token is `Eof` or an `Error`.
+pub(crate) fn tokenize(src: &str) -> Vec<Token> {
+    // A byte-order mark is not part of the program.
+    let src = src.strip_prefix('\u{FEFF}').unwrap_or(src);
+    let mut lx = Lexer {
+        chars: src.chars().collect(),
+        i: 0,
+        line: 1,
+        col: 1,
+    };
+    let mut out = Vec::new();
+    loop {
+        if let Err(e) = lx.skip_trivia() {
+            out.push(e);
+            return out;
+        }
+        let (line, col) = (lx.line, lx.col);
+        let tok = lx.next_token();
+        let stop = matches!(tok, Tok::Eof | Tok::Error(_));
+        out.push(Token { tok, line, col });
+        if stop {
+            return out;
+        }
+    }
+}
+
+struct Lexer {
+    chars: Vec<char>,
+    i: usize,
+    line: usize,
+    col: usize,
+}
+
+fn is_ident_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '@'
+}
+
+impl Lexer {
+    fn peek(&self, ahead: usize) -> Option<char> {
+        self.chars.get(self.i + ahead).copied()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.chars.get(self.i).copied()?;
+        self.i += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+        Some(c)
+    }
+
+    /// Skips whitespace and comments; an unterminated block comment is an error token.
+    fn skip_trivia(&mut self) -> Result<(), Token> {
+        loop {
+            match (self.peek(0), self.peek(1)) {
+                (Some(c), _) if c.is_whitespace() => {
+                    self.bump();
+                }
+                (Some('/'), Some('/')) => {
+                    while self.peek(0).is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                }
+                (Some('/'), Some('*')) => {
+                    let (line, col) = (self.line, self.col);
+                    self.bump();
+                    self.bump();
+                    loop {
+                        match (self.peek(0), self.peek(1)) {
+                            (Some('*'), Some('/')) => {
+                                self.bump();
+                                self.bump();
+                                break;
+                            }
+                            (Some(_), _) => {
+                                self.bump();
+                            }
+                            (None, _) => {
+                                return Err(Token {
+                                    tok: Tok::Error("unterminated block comment".into()),
+                                    line,
+                                    col,
+                                })
+                            }
+                        }
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn next_token(&mut self) -> Tok {
+        let Some(c) = self.peek(0) else {
+            return Tok::Eof;
+        };
+        if is_ident_start(c) {
+            let mut s = String::new();
+            while let Some(c) = self.peek(0).filter(|&c| is_ident_char(c)) {
+                s.push(c);
+                self.bump();
+            }
+            return Tok::Ident(s);
+        }
+        if c.is_ascii_digit() || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit())) {
+            return Tok::Number(self.number());
+        }
+        if c == '"' {
+            return self.string();
+        }
+        if c == '-' && self.peek(1) == Some('>') {
+            self.bump();
+            self.bump();
+            return Tok::Arrow;
+        }
+        if PUNCT.contains(c) {
+            self.bump();
+            return Tok::Punct(c);
+        }
+        Tok::Error(format!("unexpected character {c:?}"))
+    }
+
+    /// A number token: the maximal run of alphanumerics, `_` and `.`, plus a sign right after an
+    /// exponent letter (`e` for decimals, `p` for hex). Its syntax is checked when it is used, so
+    /// `0x1.8q3` is one bad literal rather than a number followed by an identifier.
+    fn number(&mut self) -> String {
+        let hex = self.peek(0) == Some('0') && matches!(self.peek(1), Some('x' | 'X'));
+        let mut s = String::new();
+        while let Some(c) = self.peek(0) {
+            let exponent_sign = matches!(c, '+' | '-')
+                && match s.chars().last() {
+                    Some('p' | 'P') => true,
+                    Some('e' | 'E') => !hex,
+                    _ => false,
+                };
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' || exponent_sign {
+                s.push(c);
+                self.bump();
+            } else {
+                break;
+            }
+        }
+        s
+    }
+
+    /// A double-quoted string with escapes `\" \\ \n \t \r \u{HEX}`; it may not span lines.
+    fn string(&mut self) -> Tok {
+        self.bump(); // opening quote
+        let mut s = String::new();
+        loop {
+            match self.bump() {
+                None | Some('\n') => {
+                    return Tok::Error("unterminated string literal".into());
+                }
+                Some('"') => return Tok::Str(s),
+                Some('\\') => match self.escape() {
+                    Ok(c) => s.push(c),
+                    Err(m) => return Tok::Error(m),
+                },
+                Some(c) => s.push(c),
+            }
+        }
+    }
+
+    fn escape(&mut self) -> Result<char, String> {
+        match self.bump() {
+            Some('"') => Ok('"'),
+            Some('\\') => Ok('\\'),
+            Some('n') => Ok('\n'),
+            Some('t') => Ok('\t'),
+            Some('r') => Ok('\r'),
+            Some('u') => {
+                if self.bump() != Some('{') {
+                    return Err("invalid escape in string literal: expected '{' after \\u".into());
+                }
+                let mut hex = String::new();
+                while let Some(c) = self.peek(0).filter(|c| c.is_ascii_hexdigit()) {
+                    hex.push(c);
+                    self.bump();
+                }
+                if self.bump() != Some('}') || hex.is_empty() || hex.len() > 6 {
+                    return Err("invalid \\u{...} escape in string literal: expected 1 to 6 hex digits and '}'".into());
+                }
+                u32::from_str_radix(&hex, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("invalid escape in string literal: \\u{{{hex}}} is not a Unicode scalar value"))
+            }
+            None | Some('\n') => Err("unterminated string literal".into()),
+            Some(c) => Err(format!(
+                "invalid escape '\\{c}' in string literal (expected \\\" \\\\ \\n \\t \\r or \\u{{HEX}})"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Tok> {
+        tokenize(src).into_iter().map(|t| t.tok).collect()
+    }
+
+    #[test]
+    fn tokens_and_positions() {
+        let toks = tokenize("program(1.3)\n  x->y // c\n/* b\n */ -0x1.5p-17 \"a\\n\\u{1F}\"");
+        let got: Vec<_> = toks
+            .iter()
+            .map(|t| (t.tok.clone(), t.line, t.col))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Tok::Ident("program".into()), 1, 1),
+                (Tok::Punct('('), 1, 8),
+                (Tok::Number("1.3".into()), 1, 9),
+                (Tok::Punct(')'), 1, 12),
+                (Tok::Ident("x".into()), 2, 3),
+                (Tok::Arrow, 2, 4),
+                (Tok::Ident("y".into()), 2, 6),
+                (Tok::Punct('-'), 4, 5),
+                (Tok::Number("0x1.5p-17".into()), 4, 6),
+                (Tok::Str("a\n\u{1F}".into()), 4, 16),
+                (Tok::Eof, 4, 27),
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_take_their_exponent_sign() {
+        assert_eq!(kinds("1e-05")[0], Tok::Number("1e-05".into()));
+        assert_eq!(kinds("0x1e-5")[0], Tok::Number("0x1e".into()));
+        assert_eq!(kinds("0x1.8q3")[0], Tok::Number("0x1.8q3".into()));
+        assert_eq!(kinds(".5")[0], Tok::Number(".5".into()));
+        assert_eq!(kinds("a@b_1")[0], Tok::Ident("a@b_1".into()));
+    }
+
+    #[test]
+    fn errors_stop_the_stream() {
+        let toks = tokenize("a \"abc\nd");
+        assert_eq!(toks.len(), 2);
+        assert_eq!(
+            (toks[1].tok.clone(), toks[1].line, toks[1].col),
+            (Tok::Error("unterminated string literal".into()), 1, 3)
+        );
+        assert!(matches!(kinds("a # b")[1], Tok::Error(_)));
+        assert!(matches!(kinds("/* x")[0], Tok::Error(_)));
+        assert!(matches!(kinds("\"\\q\"")[0], Tok::Error(_)));
+        assert!(matches!(kinds("\"\\u{D800}\"")[0], Tok::Error(_)));
+        assert!(matches!(kinds("\"\\u{110000}\"")[0], Tok::Error(_)));
+    }
+}
