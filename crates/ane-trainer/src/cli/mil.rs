@@ -1,13 +1,97 @@
 //! `ane-trainer mil …`: check, format and run MIL program files.
 
-use clap::Subcommand;
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// MIL file subcommands.
 #[derive(Subcommand, Debug)]
-pub enum MilCommand {}
+pub enum MilCommand {
+    /// Parse and validate MIL files; print every problem as `file:line:col: message`.
+    Check {
+        /// MIL text files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print a MIL file in canonical form, optionally converted to another dialect.
+    Fmt {
+        /// The MIL text file.
+        file: PathBuf,
+        /// Target dialect: `ios18` (program(1.3), M4+) or `ios16` (program(1.0), M1–M3).
+        /// Without it the file keeps its own dialect.
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+    },
+}
+
+/// A MIL dialect named on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DialectArg {
+    Ios18,
+    Ios16,
+}
+
+impl From<DialectArg> for ane_mil::Dialect {
+    fn from(d: DialectArg) -> Self {
+        match d {
+            DialectArg::Ios18 => ane_mil::Dialect::Ios18,
+            DialectArg::Ios16 => ane_mil::Dialect::Ios16,
+        }
+    }
+}
 
 /// Runs a `mil` subcommand.
 pub fn run(cmd: MilCommand) -> anyhow::Result<ExitCode> {
-    match cmd {}
+    match cmd {
+        MilCommand::Check { files } => {
+            let mut failed = 0;
+            for file in &files {
+                let problems = check_file(file);
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                if problems.is_empty() {
+                    println!("{}: ok", file.display());
+                } else {
+                    failed += 1;
+                }
+            }
+            if failed > 0 {
+                eprintln!("{failed} of {} file(s) have errors", files.len());
+                Ok(ExitCode::FAILURE)
+            } else {
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+        MilCommand::Fmt { file, dialect } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let mut program =
+                ane_mil::parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", file.display()))?;
+            if let Some(d) = dialect {
+                program.set_dialect(d.into());
+            }
+            print!("{}", ane_mil::print(&program));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Every problem in one file, each formatted `file:line:col: message` (or `file: message`).
+pub fn check_file(file: &Path) -> Vec<String> {
+    let name = file.display();
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return vec![format!("{name}: cannot read: {e}")],
+    };
+    let program = match ane_mil::parse(&text) {
+        Ok(p) => p,
+        Err(e) => return vec![format!("{name}:{e}")],
+    };
+    let mut problems = Vec::new();
+    if let Err(errors) = ane_mil::validate::validate(&program) {
+        problems.extend(errors.to_string().lines().map(|l| format!("{name}:{l}")));
+    }
+    problems
 }

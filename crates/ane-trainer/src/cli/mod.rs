@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-mod mil;
+pub(crate) mod mil;
 
 /// Train neural networks on the Apple Neural Engine (or its simulator).
 #[derive(Parser, Debug)]
