@@ -7,6 +7,7 @@
 //! - `builder`: the API the compiler uses to emit programs;
 //! - `blob`: MIL blob storage v2 weight files.
 
+pub mod blob;
 pub mod dtype;
 pub mod program;
 pub mod types;
