@@ -345,7 +345,9 @@ fn run_conv(
     if parallel_over_tasks(tasks, flops) {
         out.par_chunks_mut(out_chunk)
             .enumerate()
-            .try_for_each_init(Vec::new, |col, (index, chunk)| task(index, chunk, col, false))
+            .try_for_each_init(Vec::new, |col, (index, chunk)| {
+                task(index, chunk, col, false)
+            })
     } else {
         let mut col = Vec::new();
         for (index, chunk) in out.chunks_mut(out_chunk).enumerate() {
@@ -418,14 +420,16 @@ fn im2col(geo: &Geometry, input: &[f32], col: &mut [f32]) {
         loop {
             // Row (c, k) of col; rows are produced in (c, k) order.
             let Some(row) = rows.next() else { return };
-            let offset = |d: usize| k[d] as isize * geo.dilations[d] as isize - geo.pads_before[d] as isize;
+            let offset =
+                |d: usize| k[d] as isize * geo.dilations[d] as isize - geo.pads_before[d] as isize;
             let (lo, hi) = valid_range(out_row, in_row, geo.strides[last], offset(last));
             let outer_ranges: Vec<(usize, usize)> = (0..last)
                 .map(|d| valid_range(geo.out_sp[d], geo.in_sp[d], geo.strides[d], offset(d)))
                 .collect();
             let mut o = vec![0usize; last];
             for seg in row.chunks_mut(out_row) {
-                let inside = (0..last).all(|d| o[d] >= outer_ranges[d].0 && o[d] < outer_ranges[d].1);
+                let inside =
+                    (0..last).all(|d| o[d] >= outer_ranges[d].0 && o[d] < outer_ranges[d].1);
                 if !inside || lo >= hi {
                     seg.fill(0.0);
                 } else {
@@ -555,7 +559,12 @@ fn run_conv_transpose(
     if geo.in_plane() == 0 {
         // No input positions: the output is the bias alone.
         for (index, chunk) in out.chunks_mut(out_chunk).enumerate() {
-            fill_bias(chunk, bias, (index % geo.groups) * geo.cout_g, geo.out_plane());
+            fill_bias(
+                chunk,
+                bias,
+                (index % geo.groups) * geo.cout_g,
+                geo.out_plane(),
+            );
         }
         return Ok(());
     }
@@ -582,7 +591,9 @@ fn run_conv_transpose(
     if parallel_over_tasks(tasks, flops) {
         out.par_chunks_mut(out_chunk)
             .enumerate()
-            .try_for_each_init(Vec::new, |col, (index, chunk)| task(index, chunk, col, false))
+            .try_for_each_init(Vec::new, |col, (index, chunk)| {
+                task(index, chunk, col, false)
+            })
     } else {
         let mut col = Vec::new();
         for (index, chunk) in out.chunks_mut(out_chunk).enumerate() {
@@ -609,14 +620,16 @@ fn col2im(geo: &Geometry, col: &[f32], out: &mut [f32]) {
         let mut k = vec![0usize; s];
         loop {
             let Some(row) = rows.next() else { return };
-            let offset = |d: usize| k[d] as isize * geo.dilations[d] as isize - geo.pads_before[d] as isize;
+            let offset =
+                |d: usize| k[d] as isize * geo.dilations[d] as isize - geo.pads_before[d] as isize;
             let (lo, hi) = valid_range(in_row, out_row, geo.strides[last], offset(last));
             let outer_ranges: Vec<(usize, usize)> = (0..last)
                 .map(|d| valid_range(geo.in_sp[d], geo.out_sp[d], geo.strides[d], offset(d)))
                 .collect();
             let mut i = vec![0usize; last];
             for seg in row.chunks(in_row) {
-                let inside = (0..last).all(|d| i[d] >= outer_ranges[d].0 && i[d] < outer_ranges[d].1);
+                let inside =
+                    (0..last).all(|d| i[d] >= outer_ranges[d].0 && i[d] < outer_ranges[d].1);
                 if inside && lo < hi {
                     let base: usize = (0..last)
                         .map(|d| {

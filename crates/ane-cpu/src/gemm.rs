@@ -36,7 +36,14 @@ impl<'a, T> MatRef<'a, T> {
         row_stride: usize,
         col_stride: usize,
     ) -> Result<Self, CpuError> {
-        check_extent("matrix view", data.len(), rows, cols, row_stride, col_stride)?;
+        check_extent(
+            "matrix view",
+            data.len(),
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        )?;
         Ok(MatRef {
             data,
             rows,
@@ -263,7 +270,10 @@ impl MatmulPlan {
             return Err(CpuError::invalid(OP, "operands must have rank ≥ 1"));
         }
         if (a_shape.len() == 1 && transpose_a) || (b_shape.len() == 1 && transpose_b) {
-            return Err(CpuError::invalid(OP, "a rank-1 operand cannot be transposed"));
+            return Err(CpuError::invalid(
+                OP,
+                "a rank-1 operand cannot be transposed",
+            ));
         }
         // Rank-1 a is [1, K]; rank-1 b is [K, 1].
         let a2: Vec<usize> = if a_shape.len() == 1 {
@@ -474,8 +484,16 @@ mod tests {
                 for j in 0..n {
                     let mut s = 0f64;
                     for p in 0..k {
-                        let av = if t.a { a[oa * m * k + p * m + i] } else { a[oa * m * k + i * k + p] };
-                        let bv = if t.b { b[ob * k * n + j * k + p] } else { b[ob * k * n + p * n + j] };
+                        let av = if t.a {
+                            a[oa * m * k + p * m + i]
+                        } else {
+                            a[oa * m * k + i * k + p]
+                        };
+                        let bv = if t.b {
+                            b[ob * k * n + j * k + p]
+                        } else {
+                            b[ob * k * n + p * n + j]
+                        };
                         s += av as f64 * bv as f64;
                     }
                     out[bi * m * n + i * n + j] = s;
@@ -509,9 +527,19 @@ mod tests {
         check(&[7], &[2, 7, 3], no, &[2, 3]);
         check(&[2, 3, 7], &[7], no, &[2, 3]);
         check(&[1, 1, 1, 1, 1], &[1, 1], no, &[1, 1, 1, 1, 1]);
-        check(&[2, 5, 3], &[2, 4, 5], Transposes { a: true, b: true }, &[2, 3, 4]);
+        check(
+            &[2, 5, 3],
+            &[2, 4, 5],
+            Transposes { a: true, b: true },
+            &[2, 3, 4],
+        );
         check(&[6, 3], &[5, 6], Transposes { a: true, b: true }, &[3, 5]);
-        check(&[3, 64, 70], &[3, 80, 70], Transposes { a: false, b: true }, &[3, 64, 80]);
+        check(
+            &[3, 64, 70],
+            &[3, 80, 70],
+            Transposes { a: false, b: true },
+            &[3, 64, 80],
+        );
         check(&[2, 0, 3], &[3, 4], no, &[2, 0, 4]);
         check(&[2, 3, 0], &[0, 4], no, &[2, 3, 4]);
         check(&[300, 260], &[260, 270], no, &[300, 270]);
@@ -538,7 +566,13 @@ mod tests {
             Transposes::default(),
         )
         .unwrap();
-        let exact = reference(&f16_to_f32_vec(&a16), &sa, &f16_to_f32_vec(&b16), &sb, Transposes::default());
+        let exact = reference(
+            &f16_to_f32_vec(&a16),
+            &sa,
+            &f16_to_f32_vec(&b16),
+            &sb,
+            Transposes::default(),
+        );
         for (g, e) in got.data.iter().zip(&exact) {
             // One rounding of a nearly exact value: within half an fp16 ulp plus f32 noise.
             let ulp = f16::from_f64(*e).to_f64().abs().max(6.1e-5) * 2f64.powi(-10);
@@ -557,7 +591,14 @@ mod tests {
         let mut out = [0f32; 4];
         let a = MatRef::row_major(&data[..6], 2, 3).unwrap();
         let b = MatRef::row_major(&data[..6], 2, 3).unwrap();
-        assert!(gemm_f32(MatMut::row_major(&mut out, 2, 2).unwrap(), a, b, false, true).is_err());
+        assert!(gemm_f32(
+            MatMut::row_major(&mut out, 2, 2).unwrap(),
+            a,
+            b,
+            false,
+            true
+        )
+        .is_err());
     }
 
     #[test]

@@ -24,13 +24,13 @@
 
 pub mod conv;
 pub mod convert;
-// pub mod elementwise;
+pub mod elementwise;
 pub mod error;
 pub mod gemm;
-// pub mod layout;
-// pub mod norm;
-// pub mod pool;
-// pub mod reduce;
+pub mod layout;
+pub mod norm;
+pub mod pool;
+pub mod reduce;
 pub mod shape;
 pub mod tensor;
 mod threads;

@@ -29,25 +29,40 @@ pub fn normalize_axis(op: &'static str, axis: isize, rank: usize) -> Result<usiz
             format!("axis {axis} is out of range for rank {rank}"),
         ));
     }
-    Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
+    Ok(if axis < 0 {
+        (axis + r) as usize
+    } else {
+        axis as usize
+    })
 }
 
 /// Normalizes a list of axes, sorts it and rejects duplicates.
-pub fn normalize_axes(op: &'static str, axes: &[isize], rank: usize) -> Result<Vec<usize>, CpuError> {
+pub fn normalize_axes(
+    op: &'static str,
+    axes: &[isize],
+    rank: usize,
+) -> Result<Vec<usize>, CpuError> {
     let mut out = axes
         .iter()
         .map(|&a| normalize_axis(op, a, rank))
         .collect::<Result<Vec<_>, _>>()?;
     out.sort_unstable();
     if out.windows(2).any(|w| w[0] == w[1]) {
-        return Err(CpuError::invalid(op, format!("axes {axes:?} repeat an axis")));
+        return Err(CpuError::invalid(
+            op,
+            format!("axes {axes:?} repeat an axis"),
+        ));
     }
     Ok(out)
 }
 
 /// The numpy broadcast of two shapes: right-aligned, missing leading dims are 1, a dim of 1
 /// stretches, other dims must match.
-pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>, CpuError> {
+pub fn broadcast_shapes(
+    op: &'static str,
+    a: &[usize],
+    b: &[usize],
+) -> Result<Vec<usize>, CpuError> {
     let rank = a.len().max(b.len());
     let mut out = vec![0; rank];
     for i in 0..rank {
@@ -85,6 +100,38 @@ pub fn broadcast_strides(shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
         .collect()
 }
 
+/// Views a tensor of `shape` as `[outer, reduced, inner]` when the (sorted) `axes` form one
+/// contiguous block once size-1 dims are ignored; `None` otherwise.
+pub fn reduction_view(shape: &[usize], axes: &[usize]) -> Option<(usize, usize, usize)> {
+    let real_reduced: Vec<usize> = axes.iter().copied().filter(|&a| shape[a] != 1).collect();
+    let (Some(&first), Some(&last)) = (real_reduced.first(), real_reduced.last()) else {
+        // Nothing of size > 1 is reduced.
+        return Some((shape.iter().product(), 1, 1));
+    };
+    let gap = (first..=last).any(|d| shape[d] != 1 && !axes.contains(&d));
+    if gap {
+        return None;
+    }
+    Some((
+        shape[..first].iter().product(),
+        shape[first..=last].iter().product(),
+        shape[last + 1..].iter().product(),
+    ))
+}
+
+/// The shape after reducing `axes` (sorted): those dims become 1 (`keep_dims`) or vanish.
+pub fn reduced_shape(shape: &[usize], axes: &[usize], keep_dims: bool) -> Vec<usize> {
+    shape
+        .iter()
+        .enumerate()
+        .filter_map(|(d, &n)| match (axes.contains(&d), keep_dims) {
+            (false, _) => Some(n),
+            (true, true) => Some(1),
+            (true, false) => None,
+        })
+        .collect()
+}
+
 /// The dimension `k` places from the right (0 = last), 1 when the shape is too short.
 fn dim_from_right(shape: &[usize], k: usize) -> usize {
     if k < shape.len() {
@@ -100,7 +147,10 @@ mod tests {
 
     #[test]
     fn broadcasting_follows_numpy() {
-        assert_eq!(broadcast_shapes("t", &[10, 4, 3], &[5, 10, 1, 3]).unwrap(), vec![5, 10, 4, 3]);
+        assert_eq!(
+            broadcast_shapes("t", &[10, 4, 3], &[5, 10, 1, 3]).unwrap(),
+            vec![5, 10, 4, 3]
+        );
         assert_eq!(broadcast_shapes("t", &[], &[2, 3]).unwrap(), vec![2, 3]);
         assert_eq!(broadcast_shapes("t", &[0, 1], &[1, 4]).unwrap(), vec![0, 4]);
         assert!(broadcast_shapes("t", &[2, 3], &[3, 3]).is_err());
@@ -114,5 +164,16 @@ mod tests {
         assert!(normalize_axis("t", 3, 3).is_err());
         assert!(normalize_axis("t", -4, 3).is_err());
         assert!(num_elements("t", &[usize::MAX, 2]).is_err());
+    }
+
+    #[test]
+    fn reduction_views_ignore_size_one_dims() {
+        assert_eq!(reduction_view(&[2, 3, 4], &[1]), Some((2, 3, 4)));
+        assert_eq!(reduction_view(&[2, 3, 1, 4], &[1, 3]), Some((2, 12, 1)));
+        assert_eq!(reduction_view(&[2, 3, 4], &[0, 2]), None);
+        assert_eq!(reduction_view(&[2, 1, 4], &[1]), Some((8, 1, 1)));
+        assert_eq!(reduction_view(&[2, 3, 4], &[0, 1, 2]), Some((1, 24, 1)));
+        assert_eq!(reduced_shape(&[2, 3, 4], &[0, 2], true), vec![1, 3, 1]);
+        assert_eq!(reduced_shape(&[2, 3, 4], &[0, 2], false), vec![3]);
     }
 }
