@@ -44,7 +44,7 @@ pub fn pool_output_size(
     if !ceil_mode {
         return Some((padded - kernel) / stride + 1);
     }
-    let mut out = (padded - kernel + stride - 1) / stride + 1;
+    let mut out = (padded - kernel).div_ceil(stride) + 1;
     if pads.0 + pads.1 > 0 && (out - 1) * stride >= input + pads.0 {
         out -= 1;
     }

@@ -95,7 +95,7 @@ fn reference_conv_transpose(
         }
     }
     let taps: usize = ws[2..].iter().product();
-    for flat in 0..x.len() {
+    for (flat, &xv) in x.iter().enumerate() {
         let idx = unravel(flat, xs);
         let (n, ci) = (idx[0], idx[1]);
         let g = ci / cin_g;
@@ -113,7 +113,7 @@ fn reference_conv_transpose(
                 if inside {
                     let mut wi = vec![ci, col];
                     wi.extend(&k);
-                    out[ravel(&oi, &os)] += x[flat] as f64 * w[ravel(&wi, ws)] as f64;
+                    out[ravel(&oi, &os)] += xv as f64 * w[ravel(&wi, ws)] as f64;
                 }
             }
         }
