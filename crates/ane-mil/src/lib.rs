@@ -6,8 +6,9 @@
 //! - [`ops`]: op signatures as data, type and shape inference;
 //! - [`validate`]: program validation with source positions;
 //! - [`builder`]: the API the compiler uses to emit programs;
-//! - `blob`: MIL blob storage v2 weight files.
+//! - [`blob`]: MIL blob storage v2 weight files.
 
+pub mod blob;
 pub mod builder;
 pub mod dtype;
 pub mod ops;
