@@ -60,7 +60,11 @@ pub trait Device {
 
     /// Compiles `program` (whose `BLOBFILE` references resolve in `weights`) and allocates its
     /// input and output buffers.
-    fn compile(&mut self, program: &Program, weights: &WeightFiles) -> Result<KernelId, DeviceError>;
+    fn compile(
+        &mut self,
+        program: &Program,
+        weights: &WeightFiles,
+    ) -> Result<KernelId, DeviceError>;
 
     /// The buffer types of a compiled kernel.
     fn io(&self, kernel: KernelId) -> Result<&KernelIo, DeviceError>;

@@ -65,7 +65,12 @@ impl DType {
     pub fn is_int(self) -> bool {
         matches!(
             self,
-            DType::Int32 | DType::Int16 | DType::Int8 | DType::Uint8 | DType::Uint16 | DType::Uint64
+            DType::Int32
+                | DType::Int16
+                | DType::Int8
+                | DType::Uint8
+                | DType::Uint16
+                | DType::Uint64
         )
     }
 
