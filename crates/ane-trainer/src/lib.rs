@@ -3,3 +3,4 @@
 pub mod optim;
 pub mod params;
 pub mod rng;
+pub mod checkpoint;
