@@ -1,6 +1,7 @@
 //! `ane-trainer`: what users touch — layers (`nn`), optimizers (`optim`), datasets (`data`),
 //! the executor that runs a Plan on a Device, the training loop, checkpoints and metrics.
+pub mod checkpoint;
+pub mod metrics;
 pub mod optim;
 pub mod params;
 pub mod rng;
-pub mod checkpoint;

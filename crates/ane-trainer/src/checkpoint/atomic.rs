@@ -11,7 +11,11 @@ use std::io::Write;
 use std::path::Path;
 
 /// Writes `bytes` to `dir/name` atomically (temp file, fsync, rename, fsync of `dir`).
-pub(crate) fn write_file_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CheckpointError> {
+pub(crate) fn write_file_atomic(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), CheckpointError> {
     let final_path = dir.join(name);
     let temp_path = dir.join(format!(".{name}.tmp"));
     let io = |path: &Path| {
@@ -83,7 +87,8 @@ pub(crate) fn remove_own_dir(dir: &Path, known: &[&str]) -> Result<(), Checkpoin
         let entry = entry.map_err(io)?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let ours = known.contains(&name.as_ref()) || (name.starts_with('.') && name.ends_with(".tmp"));
+        let ours =
+            known.contains(&name.as_ref()) || (name.starts_with('.') && name.ends_with(".tmp"));
         if ours {
             fs::remove_file(entry.path()).map_err(io)?;
         }

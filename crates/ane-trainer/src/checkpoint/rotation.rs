@@ -120,7 +120,12 @@ mod tests {
         assert_eq!(step_dir_name(42), "step-00000042");
         assert_eq!(parse_step_dir_name("step-00000042"), Some(42));
         assert_eq!(parse_step_dir_name("step-123456789"), Some(123_456_789));
-        for bad in ["step-42", "step-0000004x", "step-00000042.partial", "x-00000042"] {
+        for bad in [
+            "step-42",
+            "step-0000004x",
+            "step-00000042.partial",
+            "x-00000042",
+        ] {
             assert_eq!(parse_step_dir_name(bad), None, "{bad}");
         }
     }

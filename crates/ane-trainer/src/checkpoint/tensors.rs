@@ -80,10 +80,12 @@ pub(crate) fn read_exact_f32(
     expected
         .iter()
         .map(|(name, shape)| {
-            let view = st.tensor(name).map_err(|_| CheckpointError::MissingTensor {
-                file: file.to_path_buf(),
-                name: name.clone(),
-            })?;
+            let view = st
+                .tensor(name)
+                .map_err(|_| CheckpointError::MissingTensor {
+                    file: file.to_path_buf(),
+                    name: name.clone(),
+                })?;
             if view.dtype() != Dtype::F32 {
                 return Err(CheckpointError::WrongDtype {
                     file: file.to_path_buf(),
@@ -100,7 +102,11 @@ pub(crate) fn read_exact_f32(
 
 /// Converts a tensor of any floating dtype (F32, F16, BF16, F64) to f32 values; other dtypes are
 /// an error naming the tensor.
-pub(crate) fn to_f32_any(file: &Path, name: &str, view: &TensorView<'_>) -> Result<Vec<f32>, CheckpointError> {
+pub(crate) fn to_f32_any(
+    file: &Path,
+    name: &str,
+    view: &TensorView<'_>,
+) -> Result<Vec<f32>, CheckpointError> {
     let data = view.data();
     Ok(match view.dtype() {
         Dtype::F32 => decode_f32(data),
@@ -167,15 +173,29 @@ mod tests {
         encode_f32(
             file(),
             vec![
-                ("a".to_string(), F32Tensor { shape: vec![2, 3], data: &a }),
-                ("b".to_string(), F32Tensor { shape: vec![1], data: &b }),
+                (
+                    "a".to_string(),
+                    F32Tensor {
+                        shape: vec![2, 3],
+                        data: &a,
+                    },
+                ),
+                (
+                    "b".to_string(),
+                    F32Tensor {
+                        shape: vec![1],
+                        data: &b,
+                    },
+                ),
             ],
         )
         .unwrap()
     }
 
     fn expect(list: &[(&str, &[usize])]) -> Vec<(String, Vec<usize>)> {
-        list.iter().map(|(n, s)| (n.to_string(), s.to_vec())).collect()
+        list.iter()
+            .map(|(n, s)| (n.to_string(), s.to_vec()))
+            .collect()
     }
 
     #[test]
@@ -190,17 +210,28 @@ mod tests {
     fn names_shapes_and_extras_are_checked() {
         let bytes = encoded();
         let st = parse(file(), &bytes).unwrap();
-        let err = read_exact_f32(file(), &st, &expect(&[("a", &[2, 3]), ("b", &[1]), ("c", &[1])]));
+        let err = read_exact_f32(
+            file(),
+            &st,
+            &expect(&[("a", &[2, 3]), ("b", &[1]), ("c", &[1])]),
+        );
         assert!(matches!(err, Err(CheckpointError::MissingTensor { ref name, .. }) if name == "c"));
         let err = read_exact_f32(file(), &st, &expect(&[("a", &[3, 2]), ("b", &[1])]));
-        assert!(matches!(err, Err(CheckpointError::WrongShape { ref found, .. }) if found == &[2, 3]));
+        assert!(
+            matches!(err, Err(CheckpointError::WrongShape { ref found, .. }) if found == &[2, 3])
+        );
         let err = read_exact_f32(file(), &st, &expect(&[("a", &[2, 3])]));
-        assert!(matches!(err, Err(CheckpointError::UnexpectedTensor { ref name, .. }) if name == "b"));
+        assert!(
+            matches!(err, Err(CheckpointError::UnexpectedTensor { ref name, .. }) if name == "b")
+        );
     }
 
     #[test]
     fn wrong_dtype_is_rejected_for_checkpoints_but_converted_for_init() {
-        let halfs: Vec<u8> = [1.5f32, -0.5].iter().flat_map(|&x| f16::from_f32(x).to_le_bytes()).collect();
+        let halfs: Vec<u8> = [1.5f32, -0.5]
+            .iter()
+            .flat_map(|&x| f16::from_f32(x).to_le_bytes())
+            .collect();
         let view = TensorView::new(Dtype::F16, vec![2], &halfs).unwrap();
         let bytes = safetensors::serialize([("h", view)], None).unwrap();
         let st = parse(file(), &bytes).unwrap();
@@ -221,7 +252,10 @@ mod tests {
         let bytes = encoded();
         for cut in [0, 4, 8, 20, bytes.len() - 1] {
             let err = parse(file(), &bytes[..cut]);
-            assert!(matches!(err, Err(CheckpointError::BadSafetensors { .. })), "cut at {cut}");
+            assert!(
+                matches!(err, Err(CheckpointError::BadSafetensors { .. })),
+                "cut at {cut}"
+            );
         }
         let mut padded = bytes.clone();
         padded.push(0);

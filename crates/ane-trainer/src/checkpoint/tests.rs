@@ -27,7 +27,9 @@ fn model(seed: u64) -> ParamStore {
 }
 
 fn adamw() -> Box<dyn Optimizer> {
-    OptimizerConfig::AdamW(AdamConfig::adamw_default()).build().unwrap()
+    OptimizerConfig::AdamW(AdamConfig::adamw_default())
+        .build()
+        .unwrap()
 }
 
 /// Trains `steps` updates with random gradients so optimizer state is non-trivial.
@@ -56,9 +58,12 @@ fn run_state(step: u64) -> RunState {
         step,
         config: json!({"model": "cnn", "lr": 0.01, "batch": 32}),
         data_cursor: json!({"epoch": 2, "batch": 17}),
-        rng: [("shuffle".to_string(), shuffle.state()), ("dropout".to_string(), Rng::new(3).state())]
-            .into_iter()
-            .collect(),
+        rng: [
+            ("shuffle".to_string(), shuffle.state()),
+            ("dropout".to_string(), Rng::new(3).state()),
+        ]
+        .into_iter()
+        .collect(),
         loss_scaler: Some(scaler.state()),
     }
 }
@@ -74,7 +79,12 @@ fn bits(store: &ParamStore) -> Vec<Vec<u32>> {
 fn state_bits(opt: &dyn Optimizer) -> Vec<Vec<Vec<u32>>> {
     opt.state_buffers()
         .iter()
-        .map(|slots| slots.iter().map(|s| s.iter().map(|x| x.to_bits()).collect()).collect())
+        .map(|slots| {
+            slots
+                .iter()
+                .map(|s| s.iter().map(|x| x.to_bits()).collect())
+                .collect()
+        })
         .collect()
 }
 
@@ -86,7 +96,10 @@ fn round_trip_is_bit_exact() {
     let store = trained(1, 3, opt.as_mut());
     let run = run_state(3);
     save(&dir, &store, opt.as_ref(), &run).unwrap();
-    assert!(!tmp.path().join("ckpt.partial").exists(), "staging directory moved into place");
+    assert!(
+        !tmp.path().join("ckpt.partial").exists(),
+        "staging directory moved into place"
+    );
 
     let ckpt = Checkpoint::open(&dir).unwrap();
     assert_eq!(ckpt.run_state(), run);
@@ -103,7 +116,10 @@ fn round_trip_is_bit_exact() {
     }
     // Resumed training continues exactly like uninterrupted training.
     let mut continued = store.clone();
-    for (s, o) in [(&mut continued, opt.as_mut()), (&mut restored, restored_opt.as_mut())] {
+    for (s, o) in [
+        (&mut continued, opt.as_mut()),
+        (&mut restored, restored_opt.as_mut()),
+    ] {
         let mut grads = Rng::new(5);
         for p in s.params_mut() {
             for g in p.grad_mut() {
@@ -129,11 +145,17 @@ fn sidecar_lists_params_and_files() {
     assert_eq!(json["optimizer"]["name"], "adamw");
     assert_eq!(json["optimizer"]["hyper_params"]["weight_decay"], 0.01);
     assert_eq!(json["optimizer"]["slots"], json!(["exp_avg", "exp_avg_sq"]));
-    assert_eq!(json["params"][0], json!({"name": "0.weight", "shape": [8, 3, 3, 3], "weight_decay": true}));
+    assert_eq!(
+        json["params"][0],
+        json!({"name": "0.weight", "shape": [8, 3, 3, 3], "weight_decay": true})
+    );
     assert_eq!(json["params"][1]["weight_decay"], false);
     let model_len = fs::metadata(dir.join(MODEL_FILE)).unwrap().len();
     assert_eq!(json["files"][MODEL_FILE]["bytes"], model_len);
-    assert_eq!(json["files"][MODEL_FILE]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        json["files"][MODEL_FILE]["sha256"].as_str().unwrap().len(),
+        64
+    );
     assert_eq!(json["loss_scaler"]["skipped"], 1);
 }
 
@@ -163,7 +185,9 @@ fn save_refuses_to_overwrite() {
     assert!(Checkpoint::open(&empty).is_ok());
     assert!(matches!(
         save(Path::new(".."), &store, opt.as_ref(), &run_state(0)),
-        Err(CheckpointError::AlreadyExists { .. } | CheckpointError::BadPath { .. } | CheckpointError::DirectoryNotEmpty { .. })
+        Err(CheckpointError::AlreadyExists { .. }
+            | CheckpointError::BadPath { .. }
+            | CheckpointError::DirectoryNotEmpty { .. })
     ));
 }
 
@@ -189,17 +213,36 @@ fn failed_save_leaves_previous_checkpoint_loadable() {
 
     let new_store = trained(3, 4, opt.as_mut());
     for failing in [OPTIMIZER_FILE, SIDECAR_FILE] {
-        let err = save_step_with_hook(root, &new_store, opt.as_ref(), &run_state(4), None, &mut fail_at(failing));
+        let err = save_step_with_hook(
+            root,
+            &new_store,
+            opt.as_ref(),
+            &run_state(4),
+            None,
+            &mut fail_at(failing),
+        );
         assert!(matches!(err, Err(CheckpointError::Io { .. })), "{err:?}");
         assert_eq!(latest(root).unwrap().as_deref(), Some(old_dir.as_path()));
-        assert!(!root.join(step_dir_name(4)).exists(), "no half-written final directory");
+        assert!(
+            !root.join(step_dir_name(4)).exists(),
+            "no half-written final directory"
+        );
         let staged = root.join(format!("{}.partial", step_dir_name(4)));
-        assert!(staged.join(MODEL_FILE).exists(), "the first file was written before the failure");
-        assert!(matches!(Checkpoint::open(&staged), Err(CheckpointError::Incomplete { .. })));
+        assert!(
+            staged.join(MODEL_FILE).exists(),
+            "the first file was written before the failure"
+        );
+        assert!(matches!(
+            Checkpoint::open(&staged),
+            Err(CheckpointError::Incomplete { .. })
+        ));
 
         let mut store = model(0);
         let mut fresh = adamw();
-        Checkpoint::open(&old_dir).unwrap().restore(&mut store, fresh.as_mut()).unwrap();
+        Checkpoint::open(&old_dir)
+            .unwrap()
+            .restore(&mut store, fresh.as_mut())
+            .unwrap();
         assert_eq!(bits(&store), old_bits);
         assert_eq!(fresh.step_count(), 2);
     }
@@ -208,7 +251,10 @@ fn failed_save_leaves_previous_checkpoint_loadable() {
     assert_eq!(latest(root).unwrap(), Some(new_dir.clone()));
     assert!(!root.join(format!("{}.partial", step_dir_name(4))).exists());
     let mut store = model(0);
-    Checkpoint::open(&new_dir).unwrap().restore_params(&mut store).unwrap();
+    Checkpoint::open(&new_dir)
+        .unwrap()
+        .restore_params(&mut store)
+        .unwrap();
     assert_eq!(bits(&store), bits(&new_store));
 }
 
@@ -220,16 +266,37 @@ fn failed_replacement_keeps_the_old_checkpoint_of_that_step() {
     let first = model(1);
     let dir = save_step(root, &first, opt.as_ref(), &run_state(5), None).unwrap();
     let second = model(2);
-    assert!(save_step_with_hook(root, &second, opt.as_ref(), &run_state(5), None, &mut fail_at(SIDECAR_FILE)).is_err());
+    assert!(save_step_with_hook(
+        root,
+        &second,
+        opt.as_ref(),
+        &run_state(5),
+        None,
+        &mut fail_at(SIDECAR_FILE)
+    )
+    .is_err());
     let mut store = model(0);
-    Checkpoint::open(&dir).unwrap().restore_params(&mut store).unwrap();
+    Checkpoint::open(&dir)
+        .unwrap()
+        .restore_params(&mut store)
+        .unwrap();
     assert_eq!(bits(&store), bits(&first));
     // A successful replacement swaps in the new contents.
     save_step(root, &second, opt.as_ref(), &run_state(5), None).unwrap();
-    Checkpoint::open(&dir).unwrap().restore_params(&mut store).unwrap();
+    Checkpoint::open(&dir)
+        .unwrap()
+        .restore_params(&mut store)
+        .unwrap();
     assert_eq!(bits(&store), bits(&second));
-    let names: Vec<String> = fs::read_dir(root).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    assert_eq!(names, [step_dir_name(5)], "no staging or replaced directories left");
+    let names: Vec<String> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [step_dir_name(5)],
+        "no staging or replaced directories left"
+    );
 }
 
 #[test]
@@ -245,9 +312,20 @@ fn keep_last_prunes_oldest_and_latest_finds_newest() {
     }
     fs::create_dir(root.join("step-00000099.partial")).unwrap();
     fs::create_dir(root.join("step-00000098")).unwrap(); // no sidecar: not complete
-    let mut names: Vec<String> = fs::read_dir(root).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
-    assert_eq!(names, ["step-00000030", "step-00000040", "step-00000098", "step-00000099.partial"]);
+    assert_eq!(
+        names,
+        [
+            "step-00000030",
+            "step-00000040",
+            "step-00000098",
+            "step-00000099.partial"
+        ]
+    );
     assert_eq!(latest(root).unwrap(), Some(root.join("step-00000040")));
 }
 
@@ -264,7 +342,9 @@ fn restore_err(dir: &Path) -> CheckpointError {
     let mut store = model(0);
     let before = bits(&store);
     let mut opt = adamw();
-    let err = Checkpoint::open(dir).and_then(|c| c.restore(&mut store, opt.as_mut())).unwrap_err();
+    let err = Checkpoint::open(dir)
+        .and_then(|c| c.restore(&mut store, opt.as_mut()))
+        .unwrap_err();
     assert_eq!(bits(&store), before, "a failed restore changes nothing");
     assert_eq!(opt.step_count(), 0);
     err
@@ -274,8 +354,14 @@ fn restore_err(dir: &Path) -> CheckpointError {
 fn missing_and_malformed_files_are_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = saved(tmp.path());
-    assert!(matches!(restore_err(&tmp.path().join("nope")), CheckpointError::NotACheckpoint { .. }));
-    assert!(matches!(restore_err(tmp.path()), CheckpointError::NotACheckpoint { .. }));
+    assert!(matches!(
+        restore_err(&tmp.path().join("nope")),
+        CheckpointError::NotACheckpoint { .. }
+    ));
+    assert!(matches!(
+        restore_err(tmp.path()),
+        CheckpointError::NotACheckpoint { .. }
+    ));
 
     let sidecar = dir.join(SIDECAR_FILE);
     let good = fs::read_to_string(&sidecar).unwrap();
@@ -284,8 +370,15 @@ fn missing_and_malformed_files_are_clear_errors() {
     assert!(matches!(err, CheckpointError::BadSidecar { .. }), "{err}");
     fs::write(&sidecar, good.replace("\"version\": 1", "\"version\": 99")).unwrap();
     let err = restore_err(&dir);
-    assert!(err.to_string().contains("version 99 is not supported"), "{err}");
-    fs::write(&sidecar, good.replace("\"step\": 2,\n  \"config\"", "\"config\"")).unwrap();
+    assert!(
+        err.to_string().contains("version 99 is not supported"),
+        "{err}"
+    );
+    fs::write(
+        &sidecar,
+        good.replace("\"step\": 2,\n  \"config\"", "\"config\""),
+    )
+    .unwrap();
     let err = restore_err(&dir);
     assert!(err.to_string().contains("missing field `step`"), "{err}");
     fs::write(&sidecar, &good).unwrap();
@@ -301,11 +394,17 @@ fn missing_and_malformed_files_are_clear_errors() {
     let err = restore_err(&dir);
     assert!(err.to_string().contains("SHA-256"), "{err}");
     fs::remove_file(&model_path).unwrap();
-    assert!(matches!(restore_err(&dir), CheckpointError::MissingFile { .. }));
+    assert!(matches!(
+        restore_err(&dir),
+        CheckpointError::MissingFile { .. }
+    ));
     fs::write(&model_path, &model_bytes).unwrap();
 
     fs::remove_file(&sidecar).unwrap();
-    assert!(matches!(restore_err(&dir), CheckpointError::Incomplete { .. }));
+    assert!(matches!(
+        restore_err(&dir),
+        CheckpointError::Incomplete { .. }
+    ));
 }
 
 /// Replaces `file` with `bytes` and updates the sidecar's record so only the tensor checks can
@@ -313,7 +412,8 @@ fn missing_and_malformed_files_are_clear_errors() {
 fn forge(dir: &Path, file: &str, bytes: &[u8]) {
     fs::write(dir.join(file), bytes).unwrap();
     let sidecar = dir.join(SIDECAR_FILE);
-    let mut meta: CheckpointMeta = serde_json::from_str(&fs::read_to_string(&sidecar).unwrap()).unwrap();
+    let mut meta: CheckpointMeta =
+        serde_json::from_str(&fs::read_to_string(&sidecar).unwrap()).unwrap();
     meta.files.insert(file.to_string(), FileRecord::of(bytes));
     fs::write(&sidecar, serde_json::to_vec(&meta).unwrap()).unwrap();
 }
@@ -329,28 +429,56 @@ fn tensor_problems_behind_a_valid_sidecar_are_caught() {
 
     // Truncated safetensors data.
     forge(&dir, MODEL_FILE, &original[..original.len() - 4]);
-    assert!(matches!(restore_err(&dir), CheckpointError::BadSafetensors { .. }));
+    assert!(matches!(
+        restore_err(&dir),
+        CheckpointError::BadSafetensors { .. }
+    ));
 
     // A tensor missing.
-    let without: Vec<_> = tensors.iter().filter(|(n, _)| n != "2.bias").cloned().collect();
-    forge(&dir, MODEL_FILE, &safetensors::serialize(without, None).unwrap());
+    let without: Vec<_> = tensors
+        .iter()
+        .filter(|(n, _)| n != "2.bias")
+        .cloned()
+        .collect();
+    forge(
+        &dir,
+        MODEL_FILE,
+        &safetensors::serialize(without, None).unwrap(),
+    );
     let err = restore_err(&dir);
-    assert!(matches!(err, CheckpointError::MissingTensor { ref name, .. } if name == "2.bias"), "{err}");
+    assert!(
+        matches!(err, CheckpointError::MissingTensor { ref name, .. } if name == "2.bias"),
+        "{err}"
+    );
 
     // A tensor with the wrong shape (same byte count).
     let data = st.tensor("2.weight").unwrap().data();
     let reshaped = TensorView::new(Dtype::F32, vec![8, 10], data).unwrap();
     let i = tensors.iter().position(|(n, _)| n == "2.weight").unwrap();
     tensors[i].1 = reshaped;
-    forge(&dir, MODEL_FILE, &safetensors::serialize(tensors.clone(), None).unwrap());
+    forge(
+        &dir,
+        MODEL_FILE,
+        &safetensors::serialize(tensors.clone(), None).unwrap(),
+    );
     let err = restore_err(&dir);
-    assert!(matches!(err, CheckpointError::WrongShape { ref found, .. } if found == &[8, 10]), "{err}");
+    assert!(
+        matches!(err, CheckpointError::WrongShape { ref found, .. } if found == &[8, 10]),
+        "{err}"
+    );
 
     // A tensor with the wrong dtype.
     let as_i32 = TensorView::new(Dtype::I32, vec![10, 8], data).unwrap();
     tensors[i].1 = as_i32;
-    forge(&dir, MODEL_FILE, &safetensors::serialize(tensors, None).unwrap());
-    assert!(matches!(restore_err(&dir), CheckpointError::WrongDtype { .. }));
+    forge(
+        &dir,
+        MODEL_FILE,
+        &safetensors::serialize(tensors, None).unwrap(),
+    );
+    assert!(matches!(
+        restore_err(&dir),
+        CheckpointError::WrongDtype { .. }
+    ));
 }
 
 #[test]
@@ -369,39 +497,70 @@ fn model_and_optimizer_mismatches_are_rejected() {
     }))
     .unwrap();
     let err = ckpt.restore_params(&mut wider).unwrap_err();
-    assert!(err.to_string().contains("`2.weight` is [10, 8] in the checkpoint but [11, 8]"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`2.weight` is [10, 8] in the checkpoint but [11, 8]"),
+        "{err}"
+    );
 
     let mut extra = model(0);
     extra.push("4.weight", vec![2], vec![0.0; 2]).unwrap();
     let err = ckpt.restore_params(&mut extra).unwrap_err();
-    assert!(err.to_string().contains("the model has `4.weight`"), "{err}");
+    assert!(
+        err.to_string().contains("the model has `4.weight`"),
+        "{err}"
+    );
 
-    let mut sgd = Sgd::new(SgdConfig { momentum: 0.9, ..Default::default() }).unwrap();
+    let mut sgd = Sgd::new(SgdConfig {
+        momentum: 0.9,
+        ..Default::default()
+    })
+    .unwrap();
     let err = ckpt.restore(&mut model(0), &mut sgd).unwrap_err();
-    assert!(err.to_string().contains("saved with adamw, the run uses sgd"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("saved with adamw, the run uses sgd"),
+        "{err}"
+    );
 
     // Adam shares AdamW's slots but is a different optimizer.
     let mut adam = OptimizerConfig::from_name("adam").unwrap().build().unwrap();
-    assert!(matches!(ckpt.restore(&mut model(0), adam.as_mut()), Err(CheckpointError::OptimizerMismatch(_))));
+    assert!(matches!(
+        ckpt.restore(&mut model(0), adam.as_mut()),
+        Err(CheckpointError::OptimizerMismatch(_))
+    ));
 }
 
 #[test]
 fn sgd_with_and_without_momentum_round_trips() {
     let tmp = tempfile::tempdir().unwrap();
     for (i, momentum) in [0.0, 0.9].into_iter().enumerate() {
-        let config = SgdConfig { momentum, ..Default::default() };
+        let config = SgdConfig {
+            momentum,
+            ..Default::default()
+        };
         let mut opt = Sgd::new(config.clone()).unwrap();
         let store = trained(6, 2, &mut opt);
         let dir = tmp.path().join(format!("sgd{i}"));
         save(&dir, &store, &opt, &run_state(2)).unwrap();
         let mut restored = model(0);
         let mut fresh = Sgd::new(config).unwrap();
-        Checkpoint::open(&dir).unwrap().restore(&mut restored, &mut fresh).unwrap();
+        Checkpoint::open(&dir)
+            .unwrap()
+            .restore(&mut restored, &mut fresh)
+            .unwrap();
         assert_eq!(fresh.step_count(), 2);
         assert_eq!(state_bits(&fresh), state_bits(&opt));
         // Turning momentum on or off across a resume is refused.
-        let mut other = Sgd::new(SgdConfig { momentum: 0.9 - momentum, ..Default::default() }).unwrap();
-        assert!(Checkpoint::open(&dir).unwrap().restore(&mut model(0), &mut other).is_err());
+        let mut other = Sgd::new(SgdConfig {
+            momentum: 0.9 - momentum,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(Checkpoint::open(&dir)
+            .unwrap()
+            .restore(&mut model(0), &mut other)
+            .is_err());
     }
 }
 
@@ -413,7 +572,10 @@ fn fresh_optimizer_state_round_trips() {
     save(&dir, &model(1), opt.as_ref(), &run_state(0)).unwrap();
     let mut restored_opt = adamw();
     let mut store = model(2);
-    Checkpoint::open(&dir).unwrap().restore(&mut store, restored_opt.as_mut()).unwrap();
+    Checkpoint::open(&dir)
+        .unwrap()
+        .restore(&mut store, restored_opt.as_mut())
+        .unwrap();
     assert_eq!(restored_opt.step_count(), 0);
     assert!(restored_opt.state_buffers().is_empty());
     assert_eq!(bits(&store), bits(&model(1)));
@@ -437,18 +599,30 @@ fn init_loads_matching_weights_and_reports_the_rest() {
     assert_eq!(bits(&store), bits(&expected));
 
     // A file with an fp16 tensor, an extra tensor, and without `2.bias`.
-    let half_w: Vec<u8> = (0..80).flat_map(|i| f16::from_f32(i as f32 / 8.0).to_le_bytes()).collect();
+    let half_w: Vec<u8> = (0..80)
+        .flat_map(|i| f16::from_f32(i as f32 / 8.0).to_le_bytes())
+        .collect();
     let extra = vec![0u8; 8];
     let file = tmp.path().join("partial.safetensors");
     let tensors = vec![
-        ("2.weight", TensorView::new(Dtype::F16, vec![10, 8], &half_w).unwrap()),
-        ("head.extra", TensorView::new(Dtype::F32, vec![2], &extra).unwrap()),
+        (
+            "2.weight",
+            TensorView::new(Dtype::F16, vec![10, 8], &half_w).unwrap(),
+        ),
+        (
+            "head.extra",
+            TensorView::new(Dtype::F32, vec![2], &extra).unwrap(),
+        ),
     ];
     fs::write(&file, safetensors::serialize(tensors, None).unwrap()).unwrap();
     let mut store = model(9);
     let before = bits(&store);
     let err = load_init_weights(&file, &mut store, false).unwrap_err();
-    assert!(err.to_string().contains("no weights for 3 model parameter(s): 0.weight, 0.bias, 2.bias"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no weights for 3 model parameter(s): 0.weight, 0.bias, 2.bias"),
+        "{err}"
+    );
     assert_eq!(bits(&store), before);
     let report = load_init_weights(&file, &mut store, true).unwrap();
     assert_eq!(report.loaded, ["2.weight"]);
@@ -456,12 +630,22 @@ fn init_loads_matching_weights_and_reports_the_rest() {
     assert_eq!(report.unused, ["head.extra"]);
     let w = store.get("2.weight").unwrap().master();
     assert!(w.iter().enumerate().all(|(i, &x)| x == i as f32 / 8.0));
-    assert_eq!(store.params()[0].master(), model(9).params()[0].master(), "missing ones keep their values");
+    assert_eq!(
+        store.params()[0].master(),
+        model(9).params()[0].master(),
+        "missing ones keep their values"
+    );
 
     // Shape mismatch is always an error.
-    let tensors = vec![("2.weight", TensorView::new(Dtype::F16, vec![8, 10], &half_w).unwrap())];
+    let tensors = vec![(
+        "2.weight",
+        TensorView::new(Dtype::F16, vec![8, 10], &half_w).unwrap(),
+    )];
     fs::write(&file, safetensors::serialize(tensors, None).unwrap()).unwrap();
-    assert!(matches!(load_init_weights(&file, &mut store, true), Err(CheckpointError::WrongShape { .. })));
+    assert!(matches!(
+        load_init_weights(&file, &mut store, true),
+        Err(CheckpointError::WrongShape { .. })
+    ));
     assert!(matches!(
         load_init_weights(&tmp.path().join("absent.safetensors"), &mut store, true),
         Err(CheckpointError::Io { .. })
