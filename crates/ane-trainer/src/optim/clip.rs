@@ -39,18 +39,30 @@ pub fn global_grad_norm(params: &ParamStore, grad_scale: f32) -> f64 {
         .flat_map(|p| p.grad().chunks(NORM_CHUNK))
         .collect::<Vec<&[f32]>>()
         .into_par_iter()
-        .map(|chunk| {
-            chunk
-                .iter()
-                .map(|&g| {
-                    let g = f64::from(g);
-                    g * g
-                })
-                .sum::<f64>()
-        })
+        .map(sum_of_squares)
         .collect();
     let sum_sq: f64 = partial_sums.iter().sum();
     sum_sq.sqrt() * f64::from(grad_scale)
+}
+
+/// The sum of squares of one chunk in f64. Eight independent accumulators let the additions
+/// overlap (a single running sum is bound by add latency); the fixed lane order keeps the
+/// result deterministic.
+fn sum_of_squares(chunk: &[f32]) -> f64 {
+    let mut lanes = [0f64; 8];
+    let mut blocks = chunk.chunks_exact(8);
+    for block in &mut blocks {
+        for (lane, &g) in lanes.iter_mut().zip(block) {
+            let g = f64::from(g);
+            *lane += g * g;
+        }
+    }
+    let tail: f64 = blocks
+        .remainder()
+        .iter()
+        .map(|&g| f64::from(g) * f64::from(g))
+        .sum();
+    lanes.iter().sum::<f64>() + tail
 }
 
 /// Measures the global gradient norm and, when it exceeds `max_norm`, folds the clip factor

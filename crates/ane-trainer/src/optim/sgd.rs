@@ -122,11 +122,20 @@ impl Optimizer for Sgd {
             &mut self.state.buffers,
             |master, grad, [buf], decay| {
                 let wd = if decay { wd } else { 0.0 };
-                for ((p, &g), b) in master.iter_mut().zip(grad).zip(buf.iter_mut()) {
-                    let g = g * grad_scale + wd * *p;
-                    *b = keep * *b + take * g;
-                    let d = if nesterov { g + momentum * *b } else { *b };
-                    *p -= lr * d;
+                // One loop per variant so each is branch-free and vectorizes.
+                let elements = master.iter_mut().zip(grad).zip(buf.iter_mut());
+                if nesterov {
+                    for ((p, &g), b) in elements {
+                        let g = g * grad_scale + wd * *p;
+                        *b = keep * *b + take * g;
+                        *p -= lr * (g + momentum * *b);
+                    }
+                } else {
+                    for ((p, &g), b) in elements {
+                        let g = g * grad_scale + wd * *p;
+                        *b = keep * *b + take * g;
+                        *p -= lr * *b;
+                    }
                 }
             },
         );
