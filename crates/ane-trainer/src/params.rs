@@ -31,16 +31,30 @@ pub enum ParamError {
     InvalidName(String),
     /// A shape has no dimensions or a zero-sized dimension.
     #[error("parameter `{name}` has invalid shape {shape:?}: shapes need at least one dimension and no zero-sized dimension")]
-    InvalidShape { name: String, shape: Vec<usize> },
+    InvalidShape {
+        /// The tensor or parameter name.
+        name: String,
+        /// The shape given.
+        shape: Vec<usize>,
+    },
     /// The element count of the shape overflows `usize`.
     #[error("parameter `{name}` has shape {shape:?} whose element count overflows")]
-    ShapeOverflow { name: String, shape: Vec<usize> },
+    ShapeOverflow {
+        /// The tensor or parameter name.
+        name: String,
+        /// The shape given.
+        shape: Vec<usize>,
+    },
     /// A buffer's length does not match the parameter's element count.
     #[error("parameter `{name}`: expected {expected} values for shape {shape:?}, got {actual}")]
     LengthMismatch {
+        /// The tensor or parameter name.
         name: String,
+        /// The shape given.
         shape: Vec<usize>,
+        /// The element count of the shape.
         expected: usize,
+        /// The number of values given.
         actual: usize,
     },
     /// No parameter has this name.

@@ -82,63 +82,124 @@ pub enum CheckpointError {
     },
     /// The path is not a checkpoint directory.
     #[error("{} is not a checkpoint: {reason}", path.display())]
-    NotACheckpoint { path: PathBuf, reason: String },
+    NotACheckpoint {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The directory holds data files but no sidecar: a save was interrupted.
     #[error("{} is an incomplete checkpoint (no {SIDECAR_FILE}; the save was interrupted)", path.display())]
-    Incomplete { path: PathBuf },
+    Incomplete {
+        /// The file or directory involved.
+        path: PathBuf,
+    },
     /// A data file named in the sidecar is missing.
     #[error("checkpoint file {} is missing", path.display())]
-    MissingFile { path: PathBuf },
+    MissingFile {
+        /// The file or directory involved.
+        path: PathBuf,
+    },
     /// Saving would overwrite a complete checkpoint.
     #[error("{} already holds a checkpoint; choose another directory or use save_step", path.display())]
-    AlreadyExists { path: PathBuf },
+    AlreadyExists {
+        /// The file or directory involved.
+        path: PathBuf,
+    },
     /// Saving into (or cleaning up) a directory that holds other files.
     #[error("{} is not empty and is not a checkpoint; refusing to touch it", path.display())]
-    DirectoryNotEmpty { path: PathBuf },
+    DirectoryNotEmpty {
+        /// The file or directory involved.
+        path: PathBuf,
+    },
     /// The path cannot name a checkpoint directory (e.g. `/` or `..`).
     #[error("{} cannot be used as a checkpoint directory", path.display())]
-    BadPath { path: PathBuf },
+    BadPath {
+        /// The file or directory involved.
+        path: PathBuf,
+    },
     /// The sidecar is not valid JSON or lacks required fields.
     #[error("{}: invalid sidecar: {reason}", path.display())]
-    BadSidecar { path: PathBuf, reason: String },
+    BadSidecar {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The sidecar was written by an incompatible version.
     #[error("{}: checkpoint format version {found} is not supported (this build reads version {supported})", path.display())]
     UnsupportedVersion {
+        /// The file or directory involved.
         path: PathBuf,
+        /// What was found.
         found: String,
+        /// The version this build reads.
         supported: u32,
     },
     /// A data file does not match the size or hash recorded in the sidecar.
     #[error("{}: {reason}", path.display())]
-    FileMismatch { path: PathBuf, reason: String },
+    FileMismatch {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A safetensors file is malformed or truncated.
     #[error("{}: not a valid safetensors file: {reason}", file.display())]
-    BadSafetensors { file: PathBuf, reason: String },
+    BadSafetensors {
+        /// The safetensors file involved.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A tensor the model needs is absent.
     #[error("{}: tensor `{name}` is missing", file.display())]
-    MissingTensor { file: PathBuf, name: String },
+    MissingTensor {
+        /// The safetensors file involved.
+        file: PathBuf,
+        /// The tensor or parameter name.
+        name: String,
+    },
     /// A tensor that the model does not have.
     #[error("{}: unexpected tensor `{name}` (not a parameter of this model)", file.display())]
-    UnexpectedTensor { file: PathBuf, name: String },
+    UnexpectedTensor {
+        /// The safetensors file involved.
+        file: PathBuf,
+        /// The tensor or parameter name.
+        name: String,
+    },
     /// A tensor with the wrong shape.
     #[error("{}: tensor `{name}` has shape {found:?}, the model expects {expected:?}", file.display())]
     WrongShape {
+        /// The safetensors file involved.
         file: PathBuf,
+        /// The tensor or parameter name.
         name: String,
+        /// What was expected.
         expected: Vec<usize>,
+        /// What was found.
         found: Vec<usize>,
     },
     /// A tensor with the wrong element type.
     #[error("{}: tensor `{name}` has dtype {found}, expected {expected}", file.display())]
     WrongDtype {
+        /// The safetensors file involved.
         file: PathBuf,
+        /// The tensor or parameter name.
         name: String,
+        /// What was found.
         found: String,
+        /// What was expected.
         expected: &'static str,
     },
     /// Weights the model needs are absent from an `--init` file.
     #[error("{}: no weights for {} model parameter(s): {}", file.display(), names.len(), names.join(", "))]
-    MissingWeights { file: PathBuf, names: Vec<String> },
+    MissingWeights {
+        /// The safetensors file involved.
+        file: PathBuf,
+        /// The parameters without weights.
+        names: Vec<String>,
+    },
     /// The checkpoint's parameter list differs from the model's.
     #[error("checkpoint parameters do not match the model: {0}")]
     ParamMismatch(String),

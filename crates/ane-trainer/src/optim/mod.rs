@@ -5,7 +5,7 @@
 //! One training update, as the executor runs it:
 //!
 //! 1. backward passes of `accum` micro-batches add loss-scaled gradients into the
-//!    [`ParamStore`](crate::params::ParamStore) (`loss · S` was differentiated);
+//!    [`ParamStore`] (`loss · S` was differentiated);
 //! 2. [`LossScaler::check`] looks for inf/NaN in every gradient: on overflow the update is
 //!    skipped (grads zeroed, `S` halved);
 //! 3. [`clip_grad_norm`] measures the true gradient norm and folds the clip factor into the
@@ -43,8 +43,11 @@ pub enum OptimError {
     /// A hyper-parameter (or the learning rate / gradient scale of a step) is out of range.
     #[error("invalid {name} = {value}: {reason}")]
     InvalidHyperParameter {
+        /// The hyper-parameter.
         name: &'static str,
+        /// The value given.
         value: f64,
+        /// What is wrong.
         reason: &'static str,
     },
     /// The optimizer's state does not match the parameter store.
