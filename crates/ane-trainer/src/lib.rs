@@ -1,4 +1,8 @@
 //! `ane-trainer`: what users touch — layers (`nn`), optimizers (`optim`), datasets (`data`),
 //! the executor that runs a Plan on a Device, the training loop, checkpoints and metrics.
+pub mod checkpoint;
 pub mod data;
+pub mod metrics;
+pub mod optim;
+pub mod params;
 pub mod rng;
