@@ -54,7 +54,11 @@ mod tests {
 
     #[test]
     fn masks_depend_on_seed_step_and_site() {
-        let mask = |seed, step, site| (0..256u64).map(|i| keep(seed, step, site, i, 0.5)).collect::<Vec<_>>();
+        let mask = |seed, step, site| {
+            (0..256u64)
+                .map(|i| keep(seed, step, site, i, 0.5))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(mask(1, 2, 0), mask(1, 2, 0));
         assert_ne!(mask(1, 2, 0), mask(1, 3, 0));
         assert_ne!(mask(1, 2, 0), mask(2, 2, 0));

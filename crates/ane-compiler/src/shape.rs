@@ -157,7 +157,10 @@ mod tests {
     fn broadcast_follows_numpy_rules() {
         let s = |d: &[usize]| Shape::from(d);
         assert_eq!(broadcast_shapes(&s(&[2, 3]), &s(&[3])), Some(s(&[2, 3])));
-        assert_eq!(broadcast_shapes(&s(&[4, 1, 5]), &s(&[3, 1])), Some(s(&[4, 3, 5])));
+        assert_eq!(
+            broadcast_shapes(&s(&[4, 1, 5]), &s(&[3, 1])),
+            Some(s(&[4, 3, 5]))
+        );
         assert_eq!(broadcast_shapes(&s(&[]), &s(&[2, 2])), Some(s(&[2, 2])));
         assert_eq!(broadcast_shapes(&s(&[2, 3]), &s(&[2])), None);
     }

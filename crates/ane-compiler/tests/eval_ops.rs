@@ -12,7 +12,10 @@ fn t(shape: &[usize], data: &[f64]) -> Tensor {
 /// Evaluates `y` with the given feeds.
 fn run(mut g: Graph, y: ValueId, feeds: &[(&str, Tensor)]) -> Tensor {
     g.output("y", y).unwrap();
-    let feeds: Feeds = feeds.iter().map(|(n, t)| (n.to_string(), t.clone())).collect();
+    let feeds: Feeds = feeds
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.clone()))
+        .collect();
     evaluate(&g, &feeds).unwrap().remove("y").unwrap()
 }
 
@@ -34,7 +37,15 @@ fn linear_and_matmul_values() {
     let w = g.param("w", &[3, 2]).unwrap();
     let b = g.param("b", &[3]).unwrap();
     let y = g.linear(x, w, Some(b)).unwrap();
-    let out = run(g, y, &[("x", t(&[1, 2], &[1., 2.])), ("w", t(&[3, 2], &[1., 2., 3., 4., 5., 6.])), ("b", t(&[3], &[1., 1., 1.]))]);
+    let out = run(
+        g,
+        y,
+        &[
+            ("x", t(&[1, 2], &[1., 2.])),
+            ("w", t(&[3, 2], &[1., 2., 3., 4., 5., 6.])),
+            ("b", t(&[3], &[1., 1., 1.])),
+        ],
+    );
     assert_close(&out, &[6., 12., 18.]);
 
     // aᵀ·b with a = [[1, 2], [3, 4]] stored, b = identity-ish.
@@ -42,7 +53,14 @@ fn linear_and_matmul_values() {
     let a = g.input("a", &[2, 2], DType::F32).unwrap();
     let b = g.input("b", &[2, 2], DType::F32).unwrap();
     let y = g.matmul_t(a, b, true, false).unwrap();
-    let out = run(g, y, &[("a", t(&[2, 2], &[1., 2., 3., 4.])), ("b", t(&[2, 2], &[1., 0., 0., 2.]))]);
+    let out = run(
+        g,
+        y,
+        &[
+            ("a", t(&[2, 2], &[1., 2., 3., 4.])),
+            ("b", t(&[2, 2], &[1., 0., 0., 2.])),
+        ],
+    );
     assert_close(&out, &[1., 6., 2., 8.]);
 }
 
@@ -53,7 +71,10 @@ fn conv2d_values_plain_strided_grouped() {
     let x = g.input("x", &[1, 1, 3, 3], DType::F32).unwrap();
     let wv = g.param("w", &[1, 1, 2, 2]).unwrap();
     let y = g.conv2d(x, wv, None, Conv2dParams::default()).unwrap();
-    assert_close(&run(g, y, &[("x", nine()), ("w", w.clone())]), &[-4., -4., -4., -4.]);
+    assert_close(
+        &run(g, y, &[("x", nine()), ("w", w.clone())]),
+        &[-4., -4., -4., -4.],
+    );
 
     let mut g = Graph::new();
     let x = g.input("x", &[1, 1, 3, 3], DType::F32).unwrap();
@@ -76,7 +97,14 @@ fn conv2d_values_plain_strided_grouped() {
         ..Conv2dParams::default()
     };
     let y = g.conv2d(x, wv, None, p).unwrap();
-    let out = run(g, y, &[("x", t(&[1, 2, 1, 1], &[2., 3.])), ("w", t(&[2, 1, 1, 1], &[10., 100.]))]);
+    let out = run(
+        g,
+        y,
+        &[
+            ("x", t(&[1, 2, 1, 1], &[2., 3.])),
+            ("w", t(&[2, 1, 1, 1], &[10., 100.])),
+        ],
+    );
     assert_close(&out, &[20., 300.]);
 }
 
@@ -90,12 +118,21 @@ fn pool(kernel: usize, stride: usize, padding: usize) -> Pool2dParams {
 
 #[test]
 fn max_pool_ties_go_to_the_first_maximum_and_padding_never_wins() {
-    for (x, want) in [([1., 1., 1., 1.], [5., 0., 0., 0.]), ([0., 3., 3., 1.], [0., 5., 0., 0.])] {
+    for (x, want) in [
+        ([1., 1., 1., 1.], [5., 0., 0., 0.]),
+        ([0., 3., 3., 1.], [0., 5., 0., 0.]),
+    ] {
         let mut g = Graph::new();
         let xv = g.input("x", &[1, 1, 2, 2], DType::F32).unwrap();
         let dy = g.input("dy", &[1, 1, 1, 1], DType::F32).unwrap();
-        let dx = g.add_node(Op::MaxPool2dBackward(pool(2, 2, 0)), &[xv, dy]).unwrap();
-        let out = run(g, dx, &[("x", t(&[1, 1, 2, 2], &x)), ("dy", t(&[1, 1, 1, 1], &[5.]))]);
+        let dx = g
+            .add_node(Op::MaxPool2dBackward(pool(2, 2, 0)), &[xv, dy])
+            .unwrap();
+        let out = run(
+            g,
+            dx,
+            &[("x", t(&[1, 1, 2, 2], &x)), ("dy", t(&[1, 1, 1, 1], &[5.]))],
+        );
         assert_close(&out, &want);
     }
     let mut g = Graph::new();
@@ -114,7 +151,10 @@ fn avg_pool_padding_counting() {
         let out = run(g, y, &[("x", t(&[1, 1, 2, 2], &[1., 2., 3., 4.]))]);
         assert_eq!(out.shape().dims(), &[1, 1, 3, 3]);
         assert!((out.data()[0] - corner).abs() < 1e-12);
-        assert!((out.data()[4] - 2.5).abs() < 1e-12, "the centre window is all real");
+        assert!(
+            (out.data()[4] - 2.5).abs() < 1e-12,
+            "the centre window is all real"
+        );
     }
 }
 
@@ -134,7 +174,11 @@ fn rope_rotates_interleaved_pairs_by_position() {
     let mut g = Graph::new();
     let x = g.input("x", &[2, 4], DType::F32).unwrap();
     let y = g.rope(x).unwrap();
-    let out = run(g, y, &[("x", t(&[2, 4], &[1., 0., 1., 0., 1., 0., 1., 0.]))]);
+    let out = run(
+        g,
+        y,
+        &[("x", t(&[2, 4], &[1., 0., 1., 0., 1., 0., 1., 0.]))],
+    );
     let (s1, c1) = 1f64.sin_cos();
     let (s2, c2) = 0.01f64.sin_cos();
     let want = [1., 0., 1., 0., c1, s1, c2, s2];
@@ -145,14 +189,28 @@ fn rope_rotates_interleaved_pairs_by_position() {
 
 #[test]
 fn cross_entropy_is_stable_and_exact() {
-    let cases = [([0., 0.], 0, std::f64::consts::LN_2), ([1000., 0.], 0, 0.0), ([1000., 0.], 1, 1000.0)];
+    let cases = [
+        ([0., 0.], 0, std::f64::consts::LN_2),
+        ([1000., 0.], 0, 0.0),
+        ([1000., 0.], 1, 1000.0),
+    ];
     for (logits, label, want) in cases {
         let mut g = Graph::new();
         let l = g.input("logits", &[1, 2], DType::F32).unwrap();
         let y = g.input_ids("labels", &[1]).unwrap();
         let loss = g.cross_entropy(l, y).unwrap();
-        let out = run(g, loss, &[("logits", t(&[1, 2], &logits)), ("labels", Tensor::from_ids([1], &[label]).unwrap())]);
-        assert!((out.item().unwrap() - want).abs() < 1e-12, "{logits:?} {label}");
+        let out = run(
+            g,
+            loss,
+            &[
+                ("logits", t(&[1, 2], &logits)),
+                ("labels", Tensor::from_ids([1], &[label]).unwrap()),
+            ],
+        );
+        assert!(
+            (out.item().unwrap() - want).abs() < 1e-12,
+            "{logits:?} {label}"
+        );
     }
 }
 
@@ -163,7 +221,15 @@ fn norms_softmax_and_activations() {
     let one = g.param("gamma", &[3]).unwrap();
     let zero = g.param("beta", &[3]).unwrap();
     let y = g.layer_norm(x, one, zero, 1e-5).unwrap();
-    let out = run(g, y, &[("x", t(&[3], &[1., 2., 3.])), ("gamma", t(&[3], &[1., 1., 1.])), ("beta", t(&[3], &[0., 0., 0.]))]);
+    let out = run(
+        g,
+        y,
+        &[
+            ("x", t(&[3], &[1., 2., 3.])),
+            ("gamma", t(&[3], &[1., 1., 1.])),
+            ("beta", t(&[3], &[0., 0., 0.])),
+        ],
+    );
     let s = (2.0f64 / 3.0 + 1e-5f32 as f64).sqrt();
     assert_close(&out, &[-1. / s, 0., 1. / s]);
 
@@ -171,14 +237,21 @@ fn norms_softmax_and_activations() {
     let x = g.input("x", &[2], DType::F32).unwrap();
     let w = g.param("w", &[2]).unwrap();
     let y = g.rms_norm(x, w, 1e-5).unwrap();
-    let out = run(g, y, &[("x", t(&[2], &[3., 4.])), ("w", t(&[2], &[1., 2.]))]);
+    let out = run(
+        g,
+        y,
+        &[("x", t(&[2], &[3., 4.])), ("w", t(&[2], &[1., 2.]))],
+    );
     let r = (12.5 + 1e-5f32 as f64).sqrt();
     assert_close(&out, &[3. / r, 8. / r]);
 
     let mut g = Graph::new();
     let x = g.input("x", &[2], DType::F32).unwrap();
     let y = g.softmax(x, 0).unwrap();
-    assert_close(&run(g, y, &[("x", t(&[2], &[0., 3f64.ln()]))]), &[0.25, 0.75]);
+    assert_close(
+        &run(g, y, &[("x", t(&[2], &[0., 3f64.ln()]))]),
+        &[0.25, 0.75],
+    );
 
     let mut g = Graph::new();
     let x = g.input("x", &[1], DType::F32).unwrap();
@@ -215,7 +288,11 @@ fn embedding_rows_and_out_of_range_ids() {
         g
     };
     let feeds = |ids: &[i32]| -> Feeds {
-        [("ids".to_string(), Tensor::from_ids([3], ids).unwrap()), ("table".to_string(), table.clone())].into()
+        [
+            ("ids".to_string(), Tensor::from_ids([3], ids).unwrap()),
+            ("table".to_string(), table.clone()),
+        ]
+        .into()
     };
     let out = evaluate(&build(), &feeds(&[2, 0, 2])).unwrap();
     assert_close(&out["y"], &[20., 21., 0., 1., 20., 21.]);
@@ -243,7 +320,14 @@ fn dropout_masks_are_reproducible_and_off_in_eval_mode() {
     };
     let ones = t(&[64], &[1.0; 64]);
     let feeds = |step: i32| -> Feeds {
-        [("x".to_string(), ones.clone()), ("dropout_rng".to_string(), Tensor::from_ids([2], &[99, step]).unwrap())].into()
+        [
+            ("x".to_string(), ones.clone()),
+            (
+                "dropout_rng".to_string(),
+                Tensor::from_ids([2], &[99, step]).unwrap(),
+            ),
+        ]
+        .into()
     };
     let train = build(GraphMode::Train);
     let a = evaluate(&train, &feeds(5)).unwrap();
@@ -270,9 +354,26 @@ fn bad_feeds_are_errors() {
     g.output("x", x).unwrap();
     g.output("ids", ids).unwrap();
     let missing: Feeds = [("x".to_string(), t(&[2], &[1., 2.]))].into();
-    assert_eq!(evaluate(&g, &missing).unwrap_err(), EvalError::MissingInput("ids".into()));
-    let wrong_shape: Feeds = [("x".to_string(), t(&[3], &[1., 2., 3.])), ("ids".to_string(), t(&[1], &[0.]))].into();
-    assert!(matches!(evaluate(&g, &wrong_shape), Err(EvalError::InputShape { .. })));
-    let fractional: Feeds = [("x".to_string(), t(&[2], &[1., 2.])), ("ids".to_string(), t(&[1], &[0.5]))].into();
-    assert!(matches!(evaluate(&g, &fractional), Err(EvalError::NotInteger { .. })));
+    assert_eq!(
+        evaluate(&g, &missing).unwrap_err(),
+        EvalError::MissingInput("ids".into())
+    );
+    let wrong_shape: Feeds = [
+        ("x".to_string(), t(&[3], &[1., 2., 3.])),
+        ("ids".to_string(), t(&[1], &[0.])),
+    ]
+    .into();
+    assert!(matches!(
+        evaluate(&g, &wrong_shape),
+        Err(EvalError::InputShape { .. })
+    ));
+    let fractional: Feeds = [
+        ("x".to_string(), t(&[2], &[1., 2.])),
+        ("ids".to_string(), t(&[1], &[0.5])),
+    ]
+    .into();
+    assert!(matches!(
+        evaluate(&g, &fractional),
+        Err(EvalError::NotInteger { .. })
+    ));
 }

@@ -81,7 +81,9 @@ struct Tiny {
 
 /// `[B, S, D]` → `[B, H, S, HD]`.
 fn split_heads(g: &mut Graph, x: ValueId, c: &Tiny) -> ValueId {
-    let x = g.reshape(x, &[c.batch, c.seq, c.heads, c.dim / c.heads]).unwrap();
+    let x = g
+        .reshape(x, &[c.batch, c.seq, c.heads, c.dim / c.heads])
+        .unwrap();
     g.permute(x, &[0, 2, 1, 3]).unwrap()
 }
 
@@ -101,9 +103,15 @@ fn tiny_llama(c: &Tiny) -> Graph {
         let wv = g.param(&p("attention.wv.weight"), &[c.dim, c.dim]).unwrap();
         let wo = g.param(&p("attention.wo.weight"), &[c.dim, c.dim]).unwrap();
         let ffn_norm = g.param(&p("ffn_norm.weight"), &[c.dim]).unwrap();
-        let w1 = g.param(&p("feed_forward.w1.weight"), &[c.hidden, c.dim]).unwrap();
-        let w2 = g.param(&p("feed_forward.w2.weight"), &[c.dim, c.hidden]).unwrap();
-        let w3 = g.param(&p("feed_forward.w3.weight"), &[c.hidden, c.dim]).unwrap();
+        let w1 = g
+            .param(&p("feed_forward.w1.weight"), &[c.hidden, c.dim])
+            .unwrap();
+        let w2 = g
+            .param(&p("feed_forward.w2.weight"), &[c.dim, c.hidden])
+            .unwrap();
+        let w3 = g
+            .param(&p("feed_forward.w3.weight"), &[c.hidden, c.dim])
+            .unwrap();
 
         let h = g.rms_norm(x, attn_norm, 1e-5).unwrap();
         let q = g.linear(h, wq, None).unwrap();

@@ -14,7 +14,12 @@ use common::{assert_gradients, feeds, gradient_mismatches, probe_loss, TestRng};
 
 /// Builds `y = build(g)`, adds the probe loss and checks gradients w.r.t. every parameter and the
 /// named data inputs.
-fn check(seed: u64, given: &[(&str, Tensor)], wrt: &[&str], build: impl FnOnce(&mut Graph) -> ValueId) {
+fn check(
+    seed: u64,
+    given: &[(&str, Tensor)],
+    wrt: &[&str],
+    build: impl FnOnce(&mut Graph) -> ValueId,
+) {
     let mut g = Graph::new();
     let y = build(&mut g);
     probe_loss(&mut g, y);
@@ -77,7 +82,13 @@ fn matmul_with_broadcast_batch_axes() {
 
 // ---------------------------------------------------------------- convolution and pooling
 
-fn conv_check(seed: u64, x_shape: [usize; 4], w_shape: [usize; 4], bias: bool, params: Conv2dParams) {
+fn conv_check(
+    seed: u64,
+    x_shape: [usize; 4],
+    w_shape: [usize; 4],
+    bias: bool,
+    params: Conv2dParams,
+) {
     check(seed, &[], &["x"], |g| {
         let x = x(g, &x_shape);
         let w = g.param("w", &w_shape).unwrap();
@@ -144,15 +155,40 @@ fn spread_values(rng: &mut TestRng, shape: &[usize]) -> Tensor {
     for i in (1..n).rev() {
         order.swap(i, rng.below(i + 1));
     }
-    Tensor::new(shape.to_vec(), order.iter().map(|&k| k as f64 * 0.01 - 0.3).collect()).unwrap()
+    Tensor::new(
+        shape.to_vec(),
+        order.iter().map(|&k| k as f64 * 0.01 - 0.3).collect(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn max_pool2d_plain_overlapping_and_padded() {
     let cases = [
-        ([2, 2, 4, 4], Pool2dParams { kernel: [2, 2], stride: [2, 2], padding: [0, 0] }),
-        ([1, 2, 5, 5], Pool2dParams { kernel: [3, 3], stride: [2, 2], padding: [1, 1] }),
-        ([1, 1, 5, 6], Pool2dParams { kernel: [3, 2], stride: [1, 2], padding: [1, 0] }),
+        (
+            [2, 2, 4, 4],
+            Pool2dParams {
+                kernel: [2, 2],
+                stride: [2, 2],
+                padding: [0, 0],
+            },
+        ),
+        (
+            [1, 2, 5, 5],
+            Pool2dParams {
+                kernel: [3, 3],
+                stride: [2, 2],
+                padding: [1, 1],
+            },
+        ),
+        (
+            [1, 1, 5, 6],
+            Pool2dParams {
+                kernel: [3, 2],
+                stride: [1, 2],
+                padding: [1, 0],
+            },
+        ),
     ];
     for (seed, (shape, pool)) in cases.into_iter().enumerate() {
         let mut rng = TestRng::new(100 + seed as u64);
@@ -193,8 +229,13 @@ fn avg_pool2d_with_and_without_counting_padding() {
 #[test]
 fn binary_ops_with_broadcasting() {
     type Build = fn(&mut Graph, ValueId, ValueId) -> Result<ValueId, GraphError>;
-    let ops: [(&str, Build); 3] = [("add", Graph::add), ("sub", Graph::sub), ("mul", Graph::mul)];
-    let shapes: [(&[usize], &[usize]); 3] = [(&[2, 3], &[3]), (&[2, 1, 3], &[4, 1]), (&[2, 3], &[2, 3])];
+    let ops: [(&str, Build); 3] = [
+        ("add", Graph::add),
+        ("sub", Graph::sub),
+        ("mul", Graph::mul),
+    ];
+    let shapes: [(&[usize], &[usize]); 3] =
+        [(&[2, 3], &[3]), (&[2, 1, 3], &[4, 1]), (&[2, 3], &[2, 3])];
     for (name, op) in ops {
         for (sa, sb) in shapes {
             let mut g = Graph::new();
@@ -465,7 +506,9 @@ fn backward_ops_are_not_differentiated_again() {
     let mut g = Graph::new();
     let x = g.input("x", &[2, 3], DType::F32).unwrap();
     let dy = g.input("dy", &[2, 3], DType::F32).unwrap();
-    let dx = g.add_node(Op::UnaryBackward(ane_compiler::UnaryOp::Tanh), &[x, dy]).unwrap();
+    let dx = g
+        .add_node(Op::UnaryBackward(ane_compiler::UnaryOp::Tanh), &[x, dy])
+        .unwrap();
     let loss = g.sum_all(dx).unwrap();
     g.output("loss", loss).unwrap();
     let err = ane_compiler::autodiff::training_graph(

@@ -44,7 +44,16 @@ fn training_graph_outputs_and_backward_ops() {
     };
     let train = training_graph(&g, "loss", &options).unwrap();
     let names: Vec<&str> = train.outputs().iter().map(|o| o.name.as_str()).collect();
-    assert_eq!(names, ["loss", "grad.0.weight", "grad.0.bias", "grad.2.weight", "grad.images"]);
+    assert_eq!(
+        names,
+        [
+            "loss",
+            "grad.0.weight",
+            "grad.0.bias",
+            "grad.2.weight",
+            "grad.images"
+        ]
+    );
     // Forward nodes come first with the same ops (passes renumber values: inputs first); the fused
     // cross-entropy backward and the ReLU backward are present; inputs are the same.
     let forward_ops: Vec<&Op> = g.nodes().iter().map(|n| &n.op).collect();
@@ -53,12 +62,22 @@ fn training_graph_outputs_and_backward_ops() {
     let ops: Vec<&str> = train.nodes().iter().map(|n| n.op.name()).collect();
     assert!(ops.contains(&"softmax_cross_entropy_backward"), "{ops:?}");
     assert!(ops.contains(&"relu_backward"), "{ops:?}");
-    let names = |gr: &Graph| gr.inputs().iter().map(|i| (i.name.clone(), i.kind)).collect::<Vec<_>>();
+    let names = |gr: &Graph| {
+        gr.inputs()
+            .iter()
+            .map(|i| (i.name.clone(), i.kind))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(names(&train), names(&g));
     // Without asking for grad.images, nothing computes dx of the first layer: the only
     // matmuls are dW1, dW2 and dh (3), not 4.
     let plain = training_graph(&g, "loss", &GradOptions::default()).unwrap();
-    let matmuls = |gr: &Graph| gr.nodes().iter().filter(|n| matches!(n.op, Op::MatMul { .. })).count();
+    let matmuls = |gr: &Graph| {
+        gr.nodes()
+            .iter()
+            .filter(|n| matches!(n.op, Op::MatMul { .. }))
+            .count()
+    };
     assert_eq!(matmuls(&plain), 3);
     assert_eq!(matmuls(&train), 4);
     println!("{train}");
@@ -85,7 +104,10 @@ fn autodiff_argument_errors() {
     let labels = GradOptions {
         wrt_inputs: vec!["labels".into()],
     };
-    assert!(matches!(training_graph(&g, "loss", &labels), Err(GraphError::NotDifferentiable { .. })));
+    assert!(matches!(
+        training_graph(&g, "loss", &labels),
+        Err(GraphError::NotDifferentiable { .. })
+    ));
 
     let mut g = Graph::new();
     let x = g.input("x", &[3], DType::F32).unwrap();
@@ -93,7 +115,10 @@ fn autodiff_argument_errors() {
     let y = g.mul(x, w).unwrap();
     g.output("y", y).unwrap();
     let err = training_graph(&g, "y", &GradOptions::default()).unwrap_err();
-    assert_eq!(err.to_string(), "autodiff: the loss `y` must be an f32 scalar (shape []), got f32[3]");
+    assert_eq!(
+        err.to_string(),
+        "autodiff: the loss `y` must be an f32 scalar (shape []), got f32[3]"
+    );
 }
 
 #[test]
@@ -107,7 +132,10 @@ fn dce_removes_unused_nodes_and_keeps_inputs() {
     g.output("y", live).unwrap();
     let cleaned = dce(&g).unwrap();
     assert_eq!(cleaned.nodes().len(), 1);
-    assert_eq!(cleaned.nodes()[0].op, Op::Unary(ane_compiler::UnaryOp::Relu));
+    assert_eq!(
+        cleaned.nodes()[0].op,
+        Op::Unary(ane_compiler::UnaryOp::Relu)
+    );
     assert_eq!(cleaned.inputs().len(), 2);
     let y = cleaned.output_value("y").unwrap();
     assert_eq!(cleaned.producer(y).unwrap(), Producer::Node(0));
@@ -131,7 +159,13 @@ fn cse_merges_identical_computations() {
     g.output("y", y).unwrap();
     g.output("z", z).unwrap();
     let merged = cse(&g).unwrap();
-    let count = |name: &str| merged.nodes().iter().filter(|n| n.op.name() == name).count();
+    let count = |name: &str| {
+        merged
+            .nodes()
+            .iter()
+            .filter(|n| n.op.name() == name)
+            .count()
+    };
     assert_eq!(count("permute"), 1);
     assert_eq!(count("matmul"), 1);
     assert_eq!(count("add"), 2);

@@ -27,7 +27,12 @@ fn matmul_inner_dimensions() {
     let a = g.input("a", &[2, 3, 4], DType::F32).unwrap();
     let b = g.input("b", &[2, 5, 6], DType::F32).unwrap();
     let err = message(g.matmul(a, b).unwrap_err());
-    assert!(err.starts_with("matmul{transpose_a=false, transpose_b=false}: got a: f32[2, 3, 4], b: f32[2, 5, 6]"), "{err}");
+    assert!(
+        err.starts_with(
+            "matmul{transpose_a=false, transpose_b=false}: got a: f32[2, 3, 4], b: f32[2, 5, 6]"
+        ),
+        "{err}"
+    );
     // With b transposed the shapes still do not fit; with a broadcastable batch they must.
     let c = g.input("c", &[3, 4, 6], DType::F32).unwrap();
     assert!(g.matmul(a, c).is_err(), "batch 2 vs 3 does not broadcast");
@@ -39,7 +44,10 @@ fn conv2d_channel_and_group_mismatches() {
     let x = g.input("x", &[1, 3, 8, 8], DType::F32).unwrap();
     let w = g.param("w", &[4, 2, 3, 3]).unwrap();
     let err = message(g.conv2d(x, w, None, Conv2dParams::default()).unwrap_err());
-    assert!(err.contains("x: f32[1, 3, 8, 8], w: f32[4, 2, 3, 3]"), "{err}");
+    assert!(
+        err.contains("x: f32[1, 3, 8, 8], w: f32[4, 2, 3, 3]"),
+        "{err}"
+    );
     assert!(err.contains("w: [O, C/1, kh, kw]"), "{err}");
 
     let grouped = Conv2dParams {
@@ -58,7 +66,10 @@ fn conv2d_channel_and_group_mismatches() {
         ..Conv2dParams::default()
     };
     let w3 = g.param("w3", &[4, 3, 3, 3]).unwrap();
-    assert!(matches!(g.conv2d(x, w3, None, zero_stride), Err(GraphError::BadAttribute { .. })));
+    assert!(matches!(
+        g.conv2d(x, w3, None, zero_stride),
+        Err(GraphError::BadAttribute { .. })
+    ));
 }
 
 #[test]
@@ -71,7 +82,10 @@ fn pooling_padding_and_rank() {
         padding: [2, 2],
     };
     let err = message(g.max_pool2d(x, too_padded).unwrap_err());
-    assert!(err.contains("padding [2, 2] must be at most half the kernel [2, 2]"), "{err}");
+    assert!(
+        err.contains("padding [2, 2] must be at most half the kernel [2, 2]"),
+        "{err}"
+    );
     let flat = g.input("flat", &[4, 4], DType::F32).unwrap();
     let ok_pool = Pool2dParams {
         kernel: [2, 2],
@@ -88,7 +102,10 @@ fn elementwise_broadcast_and_dtype() {
     let a = g.input("a", &[2, 3], DType::F32).unwrap();
     let b = g.input("b", &[2], DType::F32).unwrap();
     let err = message(g.add(a, b).unwrap_err());
-    assert_eq!(err, "add: got a: f32[2, 3], b: f32[2]; expected shapes that broadcast (numpy rules)");
+    assert_eq!(
+        err,
+        "add: got a: f32[2, 3], b: f32[2]; expected shapes that broadcast (numpy rules)"
+    );
     let ids = g.input_ids("ids", &[2, 3]).unwrap();
     let err = message(g.relu(ids).unwrap_err());
     assert_eq!(err, "relu: got x: i32[2, 3]; expected x to be f32");
@@ -100,9 +117,15 @@ fn norms_embedding_rope_and_losses() {
     let x = g.input("x", &[2, 5, 16], DType::F32).unwrap();
     let w = g.param("w", &[15]).unwrap();
     let err = message(g.rms_norm(x, w, 1e-5).unwrap_err());
-    assert!(err.contains("x: f32[2, 5, 16], w: f32[15]; expected x: [..., D], w: [D]"), "{err}");
+    assert!(
+        err.contains("x: f32[2, 5, 16], w: f32[15]; expected x: [..., D], w: [D]"),
+        "{err}"
+    );
     let w16 = g.param("w16", &[16]).unwrap();
-    assert!(matches!(g.rms_norm(x, w16, 0.0), Err(GraphError::BadAttribute { .. })));
+    assert!(matches!(
+        g.rms_norm(x, w16, 0.0),
+        Err(GraphError::BadAttribute { .. })
+    ));
 
     let floats = g.input("floats", &[2, 5], DType::F32).unwrap();
     let table = g.param("table", &[10, 16]).unwrap();
@@ -132,7 +155,10 @@ fn movement_ops() {
     assert_eq!(err, "reshape{shape=[5, 5]}: got x: f32[2, 3, 4]; expected x with 25 elements (the target shape [5, 5])");
     assert!(g.permute(x, &[0, 0, 1]).is_err());
     let err = message(g.slice(x, 1, 2, 4).unwrap_err());
-    assert!(err.contains("axis 1 of x to hold the non-empty range 2..4"), "{err}");
+    assert!(
+        err.contains("axis 1 of x to hold the non-empty range 2..4"),
+        "{err}"
+    );
     let y = g.input("y", &[2, 2, 5], DType::F32).unwrap();
     assert!(g.concat(&[x, y], 1).is_err());
     let err = message(g.softmax(x, 3).unwrap_err());
@@ -152,5 +178,8 @@ fn names_must_be_unique_and_well_formed() {
     assert!(matches!(g.param("a b", &[1]), Err(GraphError::BadName(_))));
     let x = g.input("x", &[1], DType::F32).unwrap();
     g.output("out", x).unwrap();
-    assert_eq!(g.output("out", x).unwrap_err(), GraphError::DuplicateOutput("out".into()));
+    assert_eq!(
+        g.output("out", x).unwrap_err(),
+        GraphError::DuplicateOutput("out".into())
+    );
 }

@@ -37,10 +37,15 @@ pub struct GradOptions {
 /// declaration order (zeros for a parameter the loss does not depend on), then `grad.<input>` for
 /// each of `options.wrt_inputs`. The result has been through common-subexpression and dead-code
 /// elimination.
-pub fn training_graph(forward: &Graph, loss: &str, options: &GradOptions) -> Result<Graph, GraphError> {
+pub fn training_graph(
+    forward: &Graph,
+    loss: &str,
+    options: &GradOptions,
+) -> Result<Graph, GraphError> {
     let mut graph = forward.clone();
     let loss_value = graph.output_value(loss)?;
-    let mut wrt: Vec<(String, ValueId)> = graph.params().map(|p| (p.name.clone(), p.value)).collect();
+    let mut wrt: Vec<(String, ValueId)> =
+        graph.params().map(|p| (p.name.clone(), p.value)).collect();
     for name in &options.wrt_inputs {
         let input = graph
             .inputs()
@@ -93,7 +98,11 @@ pub fn append_backward(
         if !requires_grad[node.output.index()] {
             continue;
         }
-        let needs: Vec<bool> = node.inputs.iter().map(|v| requires_grad[v.index()]).collect();
+        let needs: Vec<bool> = node
+            .inputs
+            .iter()
+            .map(|v| requires_grad[v.index()])
+            .collect();
         let input_grads = rules::backward(graph, node, dy, &needs)?;
         for ((input, grad), needed) in node.inputs.iter().zip(input_grads).zip(needs) {
             let (Some(grad), true) = (grad, needed) else {

@@ -7,7 +7,12 @@ use crate::graph::{Graph, ValueId};
 impl Graph {
     /// `softmax(q·kᵀ/√HD + mask)·v` for `q`, `k`, `v` of shape `[..., S, HD]` (typically
     /// `[B, heads, S, HD]`), with the causal mask of [`Graph::causal_mask`] added before softmax.
-    pub fn causal_self_attention(&mut self, q: ValueId, k: ValueId, v: ValueId) -> Result<ValueId, GraphError> {
+    pub fn causal_self_attention(
+        &mut self,
+        q: ValueId,
+        k: ValueId,
+        v: ValueId,
+    ) -> Result<ValueId, GraphError> {
         let q_shape = self.shape(q)?.clone();
         if q_shape.rank() < 2 {
             return Err(GraphError::BadAttribute {

@@ -6,7 +6,12 @@ use crate::graph::{Graph, InputKind, ValueId};
 
 impl Graph {
     /// A data input fed each step, e.g. `g.input("images", &[b, 784], DType::F32)`.
-    pub fn input(&mut self, name: &str, shape: &[usize], dtype: DType) -> Result<ValueId, GraphError> {
+    pub fn input(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<ValueId, GraphError> {
         self.add_input(name, InputKind::Data, shape, dtype)
     }
 

@@ -6,7 +6,12 @@ use crate::op::Op;
 
 impl Graph {
     /// `x·wᵀ + b` for `x: [..., in]`, `w: [out, in]` (PyTorch Linear layout), `b: [out]`.
-    pub fn linear(&mut self, x: ValueId, w: ValueId, b: Option<ValueId>) -> Result<ValueId, GraphError> {
+    pub fn linear(
+        &mut self,
+        x: ValueId,
+        w: ValueId,
+        b: Option<ValueId>,
+    ) -> Result<ValueId, GraphError> {
         match b {
             Some(b) => self.add_node(Op::Linear, &[x, w, b]),
             None => self.add_node(Op::Linear, &[x, w]),

@@ -7,7 +7,12 @@ use crate::shape::{normalize_axis, Shape};
 
 impl Graph {
     /// Sum over `axes` (any order, negatives allowed); `keep_dims` keeps them as size 1.
-    pub fn reduce_sum(&mut self, x: ValueId, axes: &[isize], keep_dims: bool) -> Result<ValueId, GraphError> {
+    pub fn reduce_sum(
+        &mut self,
+        x: ValueId,
+        axes: &[isize],
+        keep_dims: bool,
+    ) -> Result<ValueId, GraphError> {
         let mut normalized = axes
             .iter()
             .map(|&a| self.resolve_axis("reduce_sum", x, a))
@@ -94,7 +99,12 @@ impl Graph {
 
     /// Reorders axes: output axis `i` is input axis `perm[i]`.
     pub fn permute(&mut self, x: ValueId, perm: &[usize]) -> Result<ValueId, GraphError> {
-        self.add_node(Op::Permute { perm: perm.to_vec() }, &[x])
+        self.add_node(
+            Op::Permute {
+                perm: perm.to_vec(),
+            },
+            &[x],
+        )
     }
 
     /// Swaps two axes.
@@ -119,13 +129,25 @@ impl Graph {
     }
 
     /// The range `start..end` of `axis`.
-    pub fn slice(&mut self, x: ValueId, axis: isize, start: usize, end: usize) -> Result<ValueId, GraphError> {
+    pub fn slice(
+        &mut self,
+        x: ValueId,
+        axis: isize,
+        start: usize,
+        end: usize,
+    ) -> Result<ValueId, GraphError> {
         let axis = self.resolve_axis("slice", x, axis)?;
         self.add_node(Op::Slice { axis, start, end }, &[x])
     }
 
     /// Zero padding of `before` and `after` elements along `axis`.
-    pub fn pad(&mut self, x: ValueId, axis: isize, before: usize, after: usize) -> Result<ValueId, GraphError> {
+    pub fn pad(
+        &mut self,
+        x: ValueId,
+        axis: isize,
+        before: usize,
+        after: usize,
+    ) -> Result<ValueId, GraphError> {
         let axis = self.resolve_axis("pad", x, axis)?;
         self.add_node(
             Op::Pad {
@@ -138,7 +160,12 @@ impl Graph {
     }
 
     /// Resolves a possibly negative axis of `x`, or an error naming the op.
-    pub(crate) fn resolve_axis(&self, op: &str, x: ValueId, axis: isize) -> Result<usize, GraphError> {
+    pub(crate) fn resolve_axis(
+        &self,
+        op: &str,
+        x: ValueId,
+        axis: isize,
+    ) -> Result<usize, GraphError> {
         let shape = self.shape(x)?;
         normalize_axis(axis, shape.rank()).ok_or_else(|| GraphError::BadAttribute {
             op: op.to_string(),

@@ -40,14 +40,18 @@ impl Geometry {
                         for ci in 0..cg {
                             let c = group * cg + ci;
                             for a in 0..self.kh {
-                                let Some(ih) = (i * self.p.stride[0] + a).checked_sub(self.p.padding[0]) else {
+                                let Some(ih) =
+                                    (i * self.p.stride[0] + a).checked_sub(self.p.padding[0])
+                                else {
                                     continue;
                                 };
                                 if ih >= self.h {
                                     continue;
                                 }
                                 for b in 0..self.kw {
-                                    let Some(iw) = (j * self.p.stride[1] + b).checked_sub(self.p.padding[1]) else {
+                                    let Some(iw) =
+                                        (j * self.p.stride[1] + b).checked_sub(self.p.padding[1])
+                                    else {
                                         continue;
                                     };
                                     if iw >= self.w {

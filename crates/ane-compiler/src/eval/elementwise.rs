@@ -19,7 +19,11 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
             if a.shape() == b.shape() {
                 // Same shapes: no index arithmetic needed (the common case, kept fast for the
                 // finite-difference checks that evaluate whole models thousands of times).
-                a.data().iter().zip(b.data()).map(|(&av, &bv)| apply(av, bv)).collect()
+                a.data()
+                    .iter()
+                    .zip(b.data())
+                    .map(|(&av, &bv)| apply(av, bv))
+                    .collect()
             } else {
                 let (sa, sb) = (a.shape().strides(), b.shape().strides());
                 (0..out.shape.numel())

@@ -10,7 +10,13 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Result<Tensor, Ev
     let data = match op {
         Op::Full { value, .. } => vec![*value as f64; n],
         Op::CausalMask { size } => (0..n)
-            .map(|i| if i % size > i / size { CAUSAL_MASK_VALUE as f64 } else { 0.0 })
+            .map(|i| {
+                if i % size > i / size {
+                    CAUSAL_MASK_VALUE as f64
+                } else {
+                    0.0
+                }
+            })
             .collect(),
         Op::DropoutMask { p, site, .. } => {
             // The rng input was validated as i32 when fed.
@@ -18,7 +24,13 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Result<Tensor, Ev
             let step = x[0].data()[1] as i32;
             let scale = dropout::keep_scale(*p);
             (0..n)
-                .map(|i| if dropout::keep(seed, step, *site, i as u64, *p) { scale } else { 0.0 })
+                .map(|i| {
+                    if dropout::keep(seed, step, *site, i as u64, *p) {
+                        scale
+                    } else {
+                        0.0
+                    }
+                })
                 .collect()
         }
         _ => unreachable!("generated::eval called for {}", op.name()),

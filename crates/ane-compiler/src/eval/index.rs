@@ -34,7 +34,13 @@ pub fn broadcast_offset(index: &[usize], from: &Shape, from_strides: &[usize]) -
     from.dims()
         .iter()
         .enumerate()
-        .map(|(axis, &d)| if d == 1 { 0 } else { index[missing + axis] * from_strides[axis] })
+        .map(|(axis, &d)| {
+            if d == 1 {
+                0
+            } else {
+                index[missing + axis] * from_strides[axis]
+            }
+        })
         .sum()
 }
 

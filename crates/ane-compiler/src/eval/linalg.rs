@@ -35,16 +35,26 @@ fn linear(x: &[&Tensor], out: &ValueType) -> Tensor {
 
 fn matmul(a: &Tensor, b: &Tensor, ta: bool, tb: bool, out: &ValueType) -> Tensor {
     let out_rank = out.shape.rank();
-    let (m, n) = (out.shape.dims()[out_rank - 2], out.shape.dims()[out_rank - 1]);
+    let (m, n) = (
+        out.shape.dims()[out_rank - 2],
+        out.shape.dims()[out_rank - 1],
+    );
     let a_dims = a.shape().dims();
-    let k = if ta { a_dims[a_dims.len() - 2] } else { a_dims[a_dims.len() - 1] };
+    let k = if ta {
+        a_dims[a_dims.len() - 2]
+    } else {
+        a_dims[a_dims.len() - 1]
+    };
     let batch_shape = Shape::from(&out.shape.dims()[..out_rank - 2]);
     let a_batch = Shape::from(&a_dims[..a_dims.len() - 2]);
     let b_batch = Shape::from(&b.shape().dims()[..b.shape().rank() - 2]);
     // Strides over whole matrices for each operand's batch axes.
     let a_strides = matrix_strides(&a_batch, a.shape().numel() / a_batch.numel().max(1));
     let b_strides = matrix_strides(&b_batch, b.shape().numel() / b_batch.numel().max(1));
-    let (a_cols, b_cols) = (a_dims[a_dims.len() - 1], b.shape().dims()[b.shape().rank() - 1]);
+    let (a_cols, b_cols) = (
+        a_dims[a_dims.len() - 1],
+        b.shape().dims()[b.shape().rank() - 1],
+    );
     let mut data = vec![0.0; out.shape.numel()];
     for batch in 0..batch_shape.numel() {
         let index = unravel(batch, &batch_shape);
@@ -54,8 +64,16 @@ fn matmul(a: &Tensor, b: &Tensor, ta: bool, tb: bool, out: &ValueType) -> Tensor
             for j in 0..n {
                 let mut acc = 0.0;
                 for p in 0..k {
-                    let av = if ta { a.data()[a_base + p * a_cols + i] } else { a.data()[a_base + i * a_cols + p] };
-                    let bv = if tb { b.data()[b_base + j * b_cols + p] } else { b.data()[b_base + p * b_cols + j] };
+                    let av = if ta {
+                        a.data()[a_base + p * a_cols + i]
+                    } else {
+                        a.data()[a_base + i * a_cols + p]
+                    };
+                    let bv = if tb {
+                        b.data()[b_base + j * b_cols + p]
+                    } else {
+                        b.data()[b_base + p * b_cols + j]
+                    };
                     acc += av * bv;
                 }
                 data[(batch * m + i) * n + j] = acc;

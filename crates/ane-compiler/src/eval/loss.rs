@@ -40,7 +40,12 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Result<Tensor, Ev
         }
         Op::MseLoss => {
             let n = x[0].data().len();
-            let sum: f64 = x[0].data().iter().zip(x[1].data()).map(|(a, b)| (a - b) * (a - b)).sum();
+            let sum: f64 = x[0]
+                .data()
+                .iter()
+                .zip(x[1].data())
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
             vec![sum / n as f64]
         }
         _ => unreachable!("loss::eval called for {}", op.name()),

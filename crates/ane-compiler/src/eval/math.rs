@@ -16,13 +16,13 @@ pub fn erf(x: f64) -> f64 {
         let a2 = a * a;
         let mut term = a; // (−1)^n a^(2n+1) / n!
         let mut sum = a;
-        let mut n = 0.0;
-        loop {
-            n += 1.0;
+        // For a < 2.5 the terms fall below 1e-17 of the sum well before 80 of them.
+        for n in 1..80 {
+            let n = n as f64;
             term *= -a2 / n;
             let contribution = term / (2.0 * n + 1.0);
             sum += contribution;
-            if contribution.abs() < 1e-17 * sum.abs() {
+            if contribution.abs() <= 1e-17 * sum.abs() {
                 break;
             }
         }
@@ -116,12 +116,16 @@ mod tests {
             (0.5, 0.520_499_877_813_046_5),
             (1.0, 0.842_700_792_949_714_9),
             (2.0, 0.995_322_265_018_952_7),
-            (2.5, 0.999_593_047_982_555_0),
+            (2.5, 0.999_593_047_982_555),
             (3.0, 0.999_977_909_503_001_4),
             (-1.0, -0.842_700_792_949_714_9),
         ];
         for (x, want) in cases {
-            assert!((erf(x) - want).abs() < 1e-14, "erf({x}) = {} ≠ {want}", erf(x));
+            assert!(
+                (erf(x) - want).abs() < 1e-14,
+                "erf({x}) = {} ≠ {want}",
+                erf(x)
+            );
         }
         assert_eq!(erf(10.0), 1.0);
     }
@@ -141,7 +145,10 @@ mod tests {
                 let h = 1e-6;
                 let numeric = (unary(op, x + h) - unary(op, x - h)) / (2.0 * h);
                 let analytic = unary_derivative(op, x);
-                assert!((numeric - analytic).abs() < 1e-8, "{op} at {x}: {numeric} vs {analytic}");
+                assert!(
+                    (numeric - analytic).abs() < 1e-8,
+                    "{op} at {x}: {numeric} vs {analytic}"
+                );
             }
         }
     }

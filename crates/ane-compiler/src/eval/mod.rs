@@ -97,11 +97,20 @@ pub fn evaluate_all(graph: &Graph, feeds: &Feeds) -> Result<Vec<Tensor>, EvalErr
         let args = node
             .inputs
             .iter()
-            .map(|v| values[v.index()].as_ref().ok_or(GraphError::UnknownValue(v.index())))
+            .map(|v| {
+                values[v.index()]
+                    .as_ref()
+                    .ok_or(GraphError::UnknownValue(v.index()))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let out_ty = graph.value_type(node.output)?;
         let result = eval_op(&node.op, &args, out_ty)?;
-        debug_assert_eq!(result.shape(), &out_ty.shape, "{} produced a wrong shape", node.op);
+        debug_assert_eq!(
+            result.shape(),
+            &out_ty.shape,
+            "{} produced a wrong shape",
+            node.op
+        );
         values[node.output.index()] = Some(result);
     }
     values

@@ -29,7 +29,9 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
         Op::BroadcastTo { shape } => {
             let strides = input.shape().strides();
             (0..shape.numel())
-                .map(|flat| input.data()[broadcast_offset(&unravel(flat, shape), input.shape(), &strides)])
+                .map(|flat| {
+                    input.data()[broadcast_offset(&unravel(flat, shape), input.shape(), &strides)]
+                })
                 .collect()
         }
         Op::Reshape { .. } => input.data().to_vec(),
@@ -38,7 +40,10 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
             (0..out.shape.numel())
                 .map(|flat| {
                     let index = unravel(flat, &out.shape);
-                    perm.iter().zip(&index).map(|(&p, &i)| i * in_strides[p]).sum::<usize>()
+                    perm.iter()
+                        .zip(&index)
+                        .map(|(&p, &i)| i * in_strides[p])
+                        .sum::<usize>()
                 })
                 .map(|offset| input.data()[offset])
                 .collect()
@@ -62,7 +67,9 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
             let (outer, len, inner) = split_at_axis(input.shape(), *axis);
             let mut data = Vec::with_capacity(out.shape.numel());
             for o in 0..outer {
-                data.extend_from_slice(&input.data()[(o * len + start) * inner..(o * len + end) * inner]);
+                data.extend_from_slice(
+                    &input.data()[(o * len + start) * inner..(o * len + end) * inner],
+                );
             }
             data
         }
@@ -76,7 +83,8 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
             let mut data = vec![0.0; outer * total * inner];
             for o in 0..outer {
                 let dst = (o * total + before) * inner;
-                data[dst..dst + len * inner].copy_from_slice(&input.data()[o * len * inner..(o + 1) * len * inner]);
+                data[dst..dst + len * inner]
+                    .copy_from_slice(&input.data()[o * len * inner..(o + 1) * len * inner]);
             }
             data
         }

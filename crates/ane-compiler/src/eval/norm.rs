@@ -30,7 +30,9 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
             for o in 0..outer {
                 for j in 0..inner {
                     let at = |i: usize| (o * len + i) * inner + j;
-                    let max = (0..len).map(|i| input.data()[at(i)]).fold(f64::NEG_INFINITY, f64::max);
+                    let max = (0..len)
+                        .map(|i| input.data()[at(i)])
+                        .fold(f64::NEG_INFINITY, f64::max);
                     let sum: f64 = (0..len).map(|i| (input.data()[at(i)] - max).exp()).sum();
                     for i in 0..len {
                         data[at(i)] = (input.data()[at(i)] - max).exp() / sum;
@@ -45,7 +47,9 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
                 .flat_map(|r| {
                     let v = row(input, r);
                     let (mean, rstd) = layer_norm_stats(&v, *eps as f64);
-                    (0..d).map(move |i| (v[i] - mean) * rstd * gamma[i] + beta[i]).collect::<Vec<_>>()
+                    (0..d)
+                        .map(move |i| (v[i] - mean) * rstd * gamma[i] + beta[i])
+                        .collect::<Vec<_>>()
                 })
                 .collect()
         }
@@ -59,7 +63,9 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
                     let g: Vec<f64> = row(dy, r).iter().zip(gamma).map(|(a, b)| a * b).collect();
                     let mean_g = g.iter().sum::<f64>() / d as f64;
                     let mean_gx = g.iter().zip(&xhat).map(|(a, b)| a * b).sum::<f64>() / d as f64;
-                    (0..d).map(move |i| rstd * (g[i] - mean_g - xhat[i] * mean_gx)).collect::<Vec<_>>()
+                    (0..d)
+                        .map(move |i| rstd * (g[i] - mean_g - xhat[i] * mean_gx))
+                        .collect::<Vec<_>>()
                 })
                 .collect()
         }

@@ -40,10 +40,17 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
         Op::MaxPool2d(p) | Op::AvgPool2d { pool: p, .. } => {
             let (xd, yd) = (x[0].shape().dims(), out.shape.dims());
             let (hw, ohw) = ([xd[2], xd[3]], [yd[2], yd[3]]);
-            let include_pad = matches!(op, Op::AvgPool2d { count_include_pad: true, .. });
+            let include_pad = matches!(
+                op,
+                Op::AvgPool2d {
+                    count_include_pad: true,
+                    ..
+                }
+            );
             let y = result.data_mut();
             for plane_index in 0..xd[0] * xd[1] {
-                let plane = &x[0].data()[plane_index * hw[0] * hw[1]..(plane_index + 1) * hw[0] * hw[1]];
+                let plane =
+                    &x[0].data()[plane_index * hw[0] * hw[1]..(plane_index + 1) * hw[0] * hw[1]];
                 for i in 0..ohw[0] {
                     for j in 0..ohw[1] {
                         let taps = window(p, hw, i, j);
@@ -51,8 +58,13 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
                             let (ih, iw) = taps[argmax(plane, hw[1], &taps)];
                             plane[ih * hw[1] + iw]
                         } else {
-                            let sum: f64 = taps.iter().map(|&(ih, iw)| plane[ih * hw[1] + iw]).sum();
-                            let count = if include_pad { p.kernel[0] * p.kernel[1] } else { taps.len() };
+                            let sum: f64 =
+                                taps.iter().map(|&(ih, iw)| plane[ih * hw[1] + iw]).sum();
+                            let count = if include_pad {
+                                p.kernel[0] * p.kernel[1]
+                            } else {
+                                taps.len()
+                            };
                             sum / count as f64
                         };
                         y[(plane_index * ohw[0] + i) * ohw[1] + j] = value;
@@ -71,7 +83,8 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
                     for j in 0..ohw[1] {
                         let taps = window(p, hw, i, j);
                         let (ih, iw) = taps[argmax(plane, hw[1], &taps)];
-                        dx[base + ih * hw[1] + iw] += x[1].data()[(plane_index * ohw[0] + i) * ohw[1] + j];
+                        dx[base + ih * hw[1] + iw] +=
+                            x[1].data()[(plane_index * ohw[0] + i) * ohw[1] + j];
                     }
                 }
             }
@@ -89,7 +102,11 @@ pub(super) fn eval(op: &Op, x: &[&Tensor], out: &ValueType) -> Tensor {
                 for i in 0..ohw[0] {
                     for j in 0..ohw[1] {
                         let taps = window(p, *hw, i, j);
-                        let count = if *count_include_pad { p.kernel[0] * p.kernel[1] } else { taps.len() };
+                        let count = if *count_include_pad {
+                            p.kernel[0] * p.kernel[1]
+                        } else {
+                            taps.len()
+                        };
                         let g = x[0].data()[(plane_index * ohw[0] + i) * ohw[1] + j] / count as f64;
                         for (ih, iw) in taps {
                             dx[base + ih * hw[1] + iw] += g;

@@ -31,15 +31,23 @@ fn output_hw(
     input_hw: [usize; 2],
     kernel_hw: [usize; 2],
 ) -> Result<[usize; 2], GraphError> {
+    if input_hw.contains(&0) {
+        return Err(cx.fail(format!("a non-empty spatial size, got {input_hw:?}")));
+    }
     let mut out = [0; 2];
     for axis in 0..2 {
-        out[axis] = window_output_size(input_hw[axis], kernel_hw[axis], p.stride[axis], p.padding[axis])
-            .ok_or_else(|| {
-                cx.fail(format!(
-                    "a kernel of {kernel_hw:?} that fits the padded input {input_hw:?} + 2×{:?}",
-                    p.padding
-                ))
-            })?;
+        out[axis] = window_output_size(
+            input_hw[axis],
+            kernel_hw[axis],
+            p.stride[axis],
+            p.padding[axis],
+        )
+        .ok_or_else(|| {
+            cx.fail(format!(
+                "a kernel of {kernel_hw:?} that fits the padded input {input_hw:?} + 2×{:?}",
+                p.padding
+            ))
+        })?;
     }
     Ok(out)
 }
@@ -68,12 +76,17 @@ fn forward(cx: &Ctx, p: &Conv2dParams) -> Result<ValueType, GraphError> {
     f32_out([n, o, oh, ow])
 }
 
-fn backward_data(cx: &Ctx, p: &Conv2dParams, input_hw: [usize; 2]) -> Result<ValueType, GraphError> {
+fn backward_data(
+    cx: &Ctx,
+    p: &Conv2dParams,
+    input_hw: [usize; 2],
+) -> Result<ValueType, GraphError> {
     check_params(cx, p)?;
     cx.arity(2, 2)?;
     let dy = cx.f32(0)?;
     let w = cx.f32(1)?;
-    if dy.rank() != 4 || w.rank() != 4 || dy.dims()[1] != w.dims()[0] || w.dims()[0] % p.groups != 0 {
+    if dy.rank() != 4 || w.rank() != 4 || dy.dims()[1] != w.dims()[0] || w.dims()[0] % p.groups != 0
+    {
         return Err(cx.fail("dy: [N, O, OH, OW], w: [O, C/groups, kh, kw]"));
     }
     let out_hw = output_hw(cx, p, input_hw, [w.dims()[2], w.dims()[3]])?;
@@ -82,10 +95,19 @@ fn backward_data(cx: &Ctx, p: &Conv2dParams, input_hw: [usize; 2]) -> Result<Val
             "dy spatial size {out_hw:?} (the convolution output of input_hw {input_hw:?})"
         )));
     }
-    f32_out([dy.dims()[0], w.dims()[1] * p.groups, input_hw[0], input_hw[1]])
+    f32_out([
+        dy.dims()[0],
+        w.dims()[1] * p.groups,
+        input_hw[0],
+        input_hw[1],
+    ])
 }
 
-fn backward_weight(cx: &Ctx, p: &Conv2dParams, kernel_hw: [usize; 2]) -> Result<ValueType, GraphError> {
+fn backward_weight(
+    cx: &Ctx,
+    p: &Conv2dParams,
+    kernel_hw: [usize; 2],
+) -> Result<ValueType, GraphError> {
     check_params(cx, p)?;
     cx.arity(2, 2)?;
     let x = cx.f32(0)?;
@@ -105,5 +127,10 @@ fn backward_weight(cx: &Ctx, p: &Conv2dParams, kernel_hw: [usize; 2]) -> Result<
     if out_hw != [dy.dims()[2], dy.dims()[3]] {
         return Err(cx.fail(format!("dy spatial size {out_hw:?}")));
     }
-    f32_out([dy.dims()[1], x.dims()[1] / p.groups, kernel_hw[0], kernel_hw[1]])
+    f32_out([
+        dy.dims()[1],
+        x.dims()[1] / p.groups,
+        kernel_hw[0],
+        kernel_hw[1],
+    ])
 }

@@ -64,11 +64,17 @@ pub(super) fn infer(cx: &Ctx) -> Result<ValueType, GraphError> {
                     .iter()
                     .all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
             if !valid {
-                return Err(cx.fail(format!("perm {perm:?} to be a permutation of the axes of x")));
+                return Err(cx.fail(format!(
+                    "perm {perm:?} to be a permutation of the axes of x"
+                )));
             }
             Ok(ValueType {
                 dtype: x.dtype,
-                shape: perm.iter().map(|&p| x.shape.dims()[p]).collect::<Vec<_>>().into(),
+                shape: perm
+                    .iter()
+                    .map(|&p| x.shape.dims()[p])
+                    .collect::<Vec<_>>()
+                    .into(),
             })
         }
         Op::Concat { axis } => concat(cx, *axis),
@@ -109,11 +115,8 @@ pub(super) fn infer(cx: &Ctx) -> Result<ValueType, GraphError> {
 fn concat(cx: &Ctx, axis: usize) -> Result<ValueType, GraphError> {
     cx.arity(1, usize::MAX)?;
     let first = &cx.inputs[0];
-    let expected = || {
-        format!(
-            "values of one dtype and rank above {axis}, equal in every axis but {axis}"
-        )
-    };
+    let expected =
+        || format!("values of one dtype and rank above {axis}, equal in every axis but {axis}");
     if axis >= first.shape.rank() {
         return Err(cx.fail(expected()));
     }

@@ -56,15 +56,23 @@ fn output_hw(cx: &Ctx, p: &Pool2dParams, input_hw: [usize; 2]) -> Result<[usize;
             p.padding, p.kernel
         )));
     }
+    if input_hw.contains(&0) {
+        return Err(cx.fail(format!("a non-empty spatial size, got {input_hw:?}")));
+    }
     let mut out = [0; 2];
     for axis in 0..2 {
-        out[axis] = window_output_size(input_hw[axis], p.kernel[axis], p.stride[axis], p.padding[axis])
-            .ok_or_else(|| {
-                cx.fail(format!(
-                    "an input of at least the window {:?} (input {input_hw:?}, padding {:?})",
-                    p.kernel, p.padding
-                ))
-            })?;
+        out[axis] = window_output_size(
+            input_hw[axis],
+            p.kernel[axis],
+            p.stride[axis],
+            p.padding[axis],
+        )
+        .ok_or_else(|| {
+            cx.fail(format!(
+                "an input of at least the window {:?} (input {input_hw:?}, padding {:?})",
+                p.kernel, p.padding
+            ))
+        })?;
     }
     Ok(out)
 }

@@ -358,7 +358,10 @@ impl fmt::Display for Op {
             Op::MatMul {
                 transpose_a,
                 transpose_b,
-            } => write!(f, "{{transpose_a={transpose_a}, transpose_b={transpose_b}}}"),
+            } => write!(
+                f,
+                "{{transpose_a={transpose_a}, transpose_b={transpose_b}}}"
+            ),
             Op::Conv2d(p) => write!(f, "{{{p}}}"),
             Op::Conv2dBackwardData { params, input_hw } => {
                 write!(f, "{{{params}, input_hw={input_hw:?}}}")

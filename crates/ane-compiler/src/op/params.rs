@@ -57,7 +57,12 @@ impl fmt::Display for Pool2dParams {
 
 /// The output size of a strided window along one axis, floor mode; `None` when the window does
 /// not fit even once.
-pub fn window_output_size(input: usize, kernel: usize, stride: usize, padding: usize) -> Option<usize> {
+pub fn window_output_size(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+) -> Option<usize> {
     let padded = input + 2 * padding;
     if kernel == 0 || stride == 0 || padded < kernel {
         return None;

@@ -41,12 +41,20 @@ impl TestRng {
 
     pub fn tensor(&mut self, shape: &[usize], lo: f64, hi: f64) -> Tensor {
         let n: usize = shape.iter().product();
-        Tensor::new(shape.to_vec(), (0..n).map(|_| self.uniform(lo, hi)).collect()).unwrap()
+        Tensor::new(
+            shape.to_vec(),
+            (0..n).map(|_| self.uniform(lo, hi)).collect(),
+        )
+        .unwrap()
     }
 
     pub fn ids(&mut self, shape: &[usize], limit: usize) -> Tensor {
         let n: usize = shape.iter().product();
-        Tensor::new(shape.to_vec(), (0..n).map(|_| self.below(limit) as f64).collect()).unwrap()
+        Tensor::new(
+            shape.to_vec(),
+            (0..n).map(|_| self.below(limit) as f64).collect(),
+        )
+        .unwrap()
     }
 }
 
@@ -59,7 +67,12 @@ pub fn feeds(graph: &Graph, rng: &mut TestRng, given: &[(&str, Tensor)]) -> Feed
             Some((_, t)) => t.clone(),
             None => {
                 let ty = graph.value_type(input.value).unwrap();
-                assert_eq!(ty.dtype, DType::F32, "test must give ids for `{}`", input.name);
+                assert_eq!(
+                    ty.dtype,
+                    DType::F32,
+                    "test must give ids for `{}`",
+                    input.name
+                );
                 rng.tensor(ty.shape.dims(), -1.0, 1.0)
             }
         };
@@ -147,7 +160,12 @@ pub fn gradient_mismatches(
 }
 
 /// Asserts every checked gradient element matches (see [`gradient_mismatches`]).
-pub fn assert_gradients(forward: &Graph, feeds: &Feeds, data_inputs: &[&str], max_per_input: Option<usize>) {
+pub fn assert_gradients(
+    forward: &Graph,
+    feeds: &Feeds,
+    data_inputs: &[&str],
+    max_per_input: Option<usize>,
+) {
     let (mismatches, checked) = gradient_mismatches(forward, feeds, data_inputs, max_per_input);
     assert!(checked > 0, "nothing was checked");
     assert!(

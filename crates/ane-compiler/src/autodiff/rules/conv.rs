@@ -26,9 +26,9 @@ pub(super) fn backward(g: &mut Graph, cx: &RuleCx) -> Result<Vec<Option<ValueId>
             }
             Ok(grads)
         }
-        Op::MaxPool2d(pool) => Ok(vec![
-            cx.when_needed(g, 0, |g| g.add_node(Op::MaxPool2dBackward(pool), &[x, cx.dy]))?,
-        ]),
+        Op::MaxPool2d(pool) => Ok(vec![cx.when_needed(g, 0, |g| {
+            g.add_node(Op::MaxPool2dBackward(pool), &[x, cx.dy])
+        })?]),
         Op::AvgPool2d {
             pool,
             count_include_pad,

@@ -39,7 +39,12 @@ fn linear(g: &mut Graph, cx: &RuleCx) -> Result<Vec<Option<ValueId>>, GraphError
 }
 
 /// `C = op(A)·op(B)`; the four transpose cases, then summed over broadcast batch axes.
-fn matmul(g: &mut Graph, cx: &RuleCx, ta: bool, tb: bool) -> Result<Vec<Option<ValueId>>, GraphError> {
+fn matmul(
+    g: &mut Graph,
+    cx: &RuleCx,
+    ta: bool,
+    tb: bool,
+) -> Result<Vec<Option<ValueId>>, GraphError> {
     let (a, b, dc) = (cx.input(0), cx.input(1), cx.dy);
     let a_shape = g.shape(a)?.clone();
     let b_shape = g.shape(b)?.clone();

@@ -39,8 +39,20 @@ pub(super) fn backward(
         Op::Softmax { .. } | Op::LayerNorm { .. } | Op::RmsNorm { .. } => norm::backward(g, &cx),
         Op::Embedding | Op::Rope { .. } => sequence::backward(g, &cx),
         Op::SoftmaxCrossEntropy | Op::MseLoss => loss::backward(g, &cx),
-        op if op.is_backward() => Err(GraphError::NoGradientRule { op: op.to_string() }),
-        op => unreachable!("no gradient dispatch for {}", op.name()),
+        // Backward ops are listed one by one (no wildcard) so a new op cannot silently miss a rule.
+        op @ (Op::Conv2dBackwardData { .. }
+        | Op::Conv2dBackwardWeight { .. }
+        | Op::MaxPool2dBackward(_)
+        | Op::AvgPool2dBackward { .. }
+        | Op::UnaryBackward(_)
+        | Op::LayerNormBackwardInput { .. }
+        | Op::LayerNormBackwardWeight { .. }
+        | Op::RmsNormBackwardInput { .. }
+        | Op::RmsNormBackwardWeight { .. }
+        | Op::EmbeddingBackward { .. }
+        | Op::SoftmaxCrossEntropyBackward) => {
+            Err(GraphError::NoGradientRule { op: op.to_string() })
+        }
     }
 }
 
@@ -84,7 +96,11 @@ impl RuleCx<'_> {
 
 /// `value · upstream` for a scalar `upstream` gradient, skipping the product when `upstream` is the
 /// constant 1 seeded at the loss (the usual case).
-pub(super) fn scale_by_scalar(g: &mut Graph, value: ValueId, upstream: ValueId) -> Result<ValueId, GraphError> {
+pub(super) fn scale_by_scalar(
+    g: &mut Graph,
+    value: ValueId,
+    upstream: ValueId,
+) -> Result<ValueId, GraphError> {
     let is_one = matches!(
         g.producing_node(upstream).map(|n| &n.op),
         Some(Op::Full { value, .. }) if *value == 1.0

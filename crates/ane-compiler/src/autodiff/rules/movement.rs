@@ -19,7 +19,9 @@ pub(super) fn backward(g: &mut Graph, cx: &RuleCx) -> Result<Vec<Option<ValueId>
             g.broadcast_to(dy_kept, x_shape.dims())
         })?]),
         Op::BroadcastTo { .. } => Ok(vec![cx.when_needed(g, 0, |g| g.sum_to(dy, &x_shape))?]),
-        Op::Reshape { .. } => Ok(vec![cx.when_needed(g, 0, |g| g.reshape(dy, x_shape.dims()))?]),
+        Op::Reshape { .. } => Ok(vec![
+            cx.when_needed(g, 0, |g| g.reshape(dy, x_shape.dims()))?
+        ]),
         Op::Permute { perm } => Ok(vec![cx.when_needed(g, 0, |g| {
             let mut inverse = vec![0; perm.len()];
             for (i, &p) in perm.iter().enumerate() {

@@ -20,15 +20,23 @@ pub(super) fn backward(g: &mut Graph, cx: &RuleCx) -> Result<Vec<Option<ValueId>
         })?]),
         Op::LayerNorm { eps } => {
             let gamma = cx.input(1);
-            let dx = cx.when_needed(g, 0, |g| g.add_node(Op::LayerNormBackwardInput { eps }, &[x, gamma, dy]))?;
-            let dgamma = cx.when_needed(g, 1, |g| g.add_node(Op::LayerNormBackwardWeight { eps }, &[x, dy]))?;
+            let dx = cx.when_needed(g, 0, |g| {
+                g.add_node(Op::LayerNormBackwardInput { eps }, &[x, gamma, dy])
+            })?;
+            let dgamma = cx.when_needed(g, 1, |g| {
+                g.add_node(Op::LayerNormBackwardWeight { eps }, &[x, dy])
+            })?;
             let dbeta = cx.when_needed(g, 2, |g| g.reduce_sum(dy, &leading_axes, false))?;
             Ok(vec![dx, dgamma, dbeta])
         }
         Op::RmsNorm { eps } => {
             let w = cx.input(1);
-            let dx = cx.when_needed(g, 0, |g| g.add_node(Op::RmsNormBackwardInput { eps }, &[x, w, dy]))?;
-            let dw = cx.when_needed(g, 1, |g| g.add_node(Op::RmsNormBackwardWeight { eps }, &[x, dy]))?;
+            let dx = cx.when_needed(g, 0, |g| {
+                g.add_node(Op::RmsNormBackwardInput { eps }, &[x, w, dy])
+            })?;
+            let dw = cx.when_needed(g, 1, |g| {
+                g.add_node(Op::RmsNormBackwardWeight { eps }, &[x, dy])
+            })?;
             Ok(vec![dx, dw])
         }
         _ => unreachable!(),

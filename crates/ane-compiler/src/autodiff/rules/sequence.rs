@@ -10,7 +10,9 @@ pub(super) fn backward(g: &mut Graph, cx: &RuleCx) -> Result<Vec<Option<ValueId>
         Op::Embedding => {
             let (ids, table) = (cx.input(0), cx.input(1));
             let vocab = g.shape(table)?.dims()[0];
-            let dtable = cx.when_needed(g, 1, |g| g.add_node(Op::EmbeddingBackward { vocab }, &[ids, cx.dy]))?;
+            let dtable = cx.when_needed(g, 1, |g| {
+                g.add_node(Op::EmbeddingBackward { vocab }, &[ids, cx.dy])
+            })?;
             Ok(vec![None, dtable])
         }
         Op::Rope { base, inverse } => Ok(vec![cx.when_needed(g, 0, |g| {
