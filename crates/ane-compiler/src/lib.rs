@@ -8,6 +8,8 @@
 //! - dead-code and common-subexpression elimination ([`passes`]);
 //! - an f64 reference evaluator used as a test oracle ([`eval`]).
 
+#![warn(missing_docs)]
+
 mod builder;
 mod display;
 mod graph;
