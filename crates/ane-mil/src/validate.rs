@@ -38,11 +38,29 @@ pub fn validate(program: &Program) -> Result<(), ValidationErrors> {
         }
         function::check_function(f, &mut errors);
     }
-    // Weight blob references: `blob::check_refs(&Program, &WeightFiles)` (written in the `blob`
-    // module) checks that every BLOBFILE path and offset exists with the declared dtype and size.
-    // It needs the weight files, so it runs beside this check (e.g. in a
-    // `validate_with_weights(program, weights)`) rather than inside it. PLUG IT IN HERE once it
-    // lands, appending its errors to `errors`.
+    ValidationErrors::result(errors)
+}
+
+/// Validates `program` and checks that every `BLOBFILE` reference resolves in `weights` to a
+/// record of the declared dtype and size (what a device needs before compiling).
+pub fn validate_with_weights(
+    program: &Program,
+    weights: &crate::WeightFiles,
+) -> Result<(), ValidationErrors> {
+    let mut errors = match validate(program) {
+        Ok(()) => Vec::new(),
+        Err(e) => e.0,
+    };
+    for e in crate::blob::check_refs(program, weights) {
+        errors.push(ValidationError::new(
+            e.pos,
+            ValidationErrorKind::BlobReference,
+            format!(
+                "op `{}`, {}: BLOBFILE(path = \"{}\", offset = {}): {}",
+                e.op, e.slot, e.blob.path, e.blob.offset, e.error
+            ),
+        ));
+    }
     ValidationErrors::result(errors)
 }
 

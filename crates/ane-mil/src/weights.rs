@@ -51,3 +51,55 @@ impl WeightFiles {
         path.strip_prefix(MODEL_PATH_PREFIX).unwrap_or(path)
     }
 }
+
+impl WeightFiles {
+    /// Reads from disk every weight file that `program`'s `BLOBFILE` references name, resolving
+    /// `@model_path/` against `model_dir` (paths without the prefix are taken relative to
+    /// `model_dir` too). Returns the files read and, separately, the paths that could not be
+    /// read with the reason, so a checker can report them all.
+    pub fn load_referenced(
+        program: &crate::Program,
+        model_dir: &std::path::Path,
+    ) -> (WeightFiles, Vec<(String, std::io::Error)>) {
+        let mut files = WeightFiles::new();
+        let mut missing = Vec::new();
+        for path in referenced_paths(program) {
+            let on_disk = model_dir.join(Self::relative_path(&path));
+            match std::fs::read(&on_disk) {
+                Ok(bytes) => files.insert(path, bytes),
+                Err(e) => missing.push((path, e)),
+            }
+        }
+        (files, missing)
+    }
+}
+
+/// Every distinct `BLOBFILE` path in a program, in first-use order.
+pub fn referenced_paths(program: &crate::Program) -> Vec<String> {
+    use crate::{Argument, Binding, Value};
+    let mut paths: Vec<String> = Vec::new();
+    let mut note = |v: &Value| {
+        if let Value::Blob(b) = v {
+            if !paths.contains(&b.path) {
+                paths.push(b.path.clone());
+            }
+        }
+    };
+    for f in &program.functions {
+        for op in &f.body {
+            op.attributes.values().for_each(&mut note);
+            for arg in op.inputs.values() {
+                let bindings: &[Binding] = match arg {
+                    Argument::Single(b) => std::slice::from_ref(b),
+                    Argument::Tuple(bs) => bs,
+                };
+                for b in bindings {
+                    if let Binding::Value(v) = b {
+                        note(v);
+                    }
+                }
+            }
+        }
+    }
+    paths
+}

@@ -16,7 +16,7 @@ fn example(name: &str) -> String {
 #[test]
 fn check_accepts_valid_files() {
     let out = bin()
-        .args(["mil", "check"])
+        .args(["mil", "check", "--skip-weights"])
         .arg(example("ane_facts_example.mil"))
         .arg(example("verbose_ios16_rmsnorm.mil"))
         .output()
@@ -29,6 +29,21 @@ fn check_accepts_valid_files() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).matches(": ok").count(),
         2
+    );
+}
+
+#[test]
+fn check_reports_missing_weight_files_by_default() {
+    let out = bin()
+        .args(["mil", "check"])
+        .arg(example("ane_facts_example.mil"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read weight file") && err.contains("fc.bin"),
+        "{err}"
     );
 }
 
@@ -88,4 +103,71 @@ fn fmt_converts_between_dialects() {
         .unwrap();
     let original = std::fs::read_to_string(example("ane_facts_example.mil")).unwrap();
     assert_eq!(String::from_utf8(back.stdout).unwrap(), original);
+}
+
+/// A program with one fp16 BLOBFILE weight, written with its weight file under `dir`.
+fn write_blob_program(dir: &std::path::Path) -> std::path::PathBuf {
+    use ane_mil::blob::BlobWriter;
+    let mut w = BlobWriter::new();
+    let values: Vec<half::f16> = (0..8).map(|i| half::f16::from_f32(i as f32)).collect();
+    let offset = w.append_fp16(&values).unwrap();
+    std::fs::create_dir_all(dir.join("weights")).unwrap();
+    std::fs::write(dir.join("weights/w.bin"), w.finish()).unwrap();
+    let text = format!(
+        "program(1.3)\n{{\n    func main<ios18>(tensor<fp16, [2, 4]> x) {{\n        \
+         tensor<fp16, [2, 4]> w = const()[name = string(\"w\"), val = tensor<fp16, [2, 4]>(BLOBFILE(path = string(\"@model_path/weights/w.bin\"), offset = uint64({offset})))];\n        \
+         tensor<fp16, [2, 4]> y = add(x = x, y = w)[name = string(\"y\")];\n    }} -> (y);\n}}\n"
+    );
+    let prog = dir.join("prog.mil");
+    std::fs::write(&prog, text).unwrap();
+    prog
+}
+
+#[test]
+fn check_reads_and_verifies_weight_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = write_blob_program(dir.path());
+    let ok = bin().args(["mil", "check"]).arg(&prog).output().unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    // A truncated weight file is reported against the op that references it.
+    let wfile = dir.path().join("weights/w.bin");
+    let bytes = std::fs::read(&wfile).unwrap();
+    std::fs::write(&wfile, &bytes[..bytes.len() - 4]).unwrap();
+    let bad = bin().args(["mil", "check"]).arg(&prog).output().unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("prog.mil:4:9:") && err.contains("BLOBFILE"),
+        "{err}"
+    );
+
+    // A missing weight file names the path it looked for.
+    std::fs::remove_file(&wfile).unwrap();
+    let missing = bin().args(["mil", "check"]).arg(&prog).output().unwrap();
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("cannot read weight file") && err.contains("w.bin"),
+        "{err}"
+    );
+
+    // --model-path points @model_path elsewhere.
+    let other = tempfile::tempdir().unwrap();
+    write_blob_program(other.path());
+    let moved = bin()
+        .args(["mil", "check", "--model-path"])
+        .arg(other.path())
+        .arg(&prog)
+        .output()
+        .unwrap();
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
 }

@@ -47,6 +47,9 @@ pub enum ValidationErrorKind {
     ConstValue,
     /// An op without a `name = string(...)` attribute.
     MissingName,
+    /// A `BLOBFILE` reference that does not resolve in the weight files (missing file, no record
+    /// at the offset, wrong dtype or size).
+    BlobReference,
     /// A value type the program model allows but ops cannot use (non-tensor parameters, rank > 5).
     UnsupportedType,
 }

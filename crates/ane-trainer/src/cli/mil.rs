@@ -13,6 +13,13 @@ pub enum MilCommand {
         /// MIL text files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Directory that `@model_path` in BLOBFILE paths stands for (default: each file's
+        /// own directory). Every referenced weight file is read and checked.
+        #[arg(long)]
+        model_path: Option<PathBuf>,
+        /// Check syntax and types only; do not read or verify weight files.
+        #[arg(long)]
+        skip_weights: bool,
     },
     /// Print a MIL file in canonical form, optionally converted to another dialect.
     Fmt {
@@ -44,10 +51,19 @@ impl From<DialectArg> for ane_mil::Dialect {
 /// Runs a `mil` subcommand.
 pub fn run(cmd: MilCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        MilCommand::Check { files } => {
+        MilCommand::Check {
+            files,
+            model_path,
+            skip_weights,
+        } => {
+            let weights = if skip_weights {
+                None
+            } else {
+                Some(model_path.as_deref())
+            };
             let mut failed = 0;
             for file in &files {
-                let problems = check_file(file);
+                let problems = check_file(file, weights);
                 for p in &problems {
                     eprintln!("{p}");
                 }
@@ -78,8 +94,22 @@ pub fn run(cmd: MilCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Every problem in one file, each formatted `file:line:col: message` (or `file: message`).
-pub fn check_file(file: &Path) -> Vec<String> {
+/// The directory `@model_path` stands for: the override, else the program file's directory.
+pub fn model_dir(file: &Path, model_path: Option<&Path>) -> PathBuf {
+    match model_path {
+        Some(p) => p.to_path_buf(),
+        None => file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+    }
+}
+
+/// Every problem in one file, each formatted `file:line:col: message` (or `file: message`):
+/// syntax, validation, and weight files that are missing or do not match their BLOBFILE
+/// references. `weights` is `None` to skip weight files, else `Some(model_path override)`.
+pub fn check_file(file: &Path, weights: Option<Option<&Path>>) -> Vec<String> {
     let name = file.display();
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
@@ -89,8 +119,34 @@ pub fn check_file(file: &Path) -> Vec<String> {
         Ok(p) => p,
         Err(e) => return vec![format!("{name}:{e}")],
     };
-    let mut problems = Vec::new();
-    if let Err(errors) = ane_mil::validate::validate(&program) {
+    let Some(model_path) = weights else {
+        return match ane_mil::validate::validate(&program) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors
+                .to_string()
+                .lines()
+                .map(|l| format!("{name}:{l}"))
+                .collect(),
+        };
+    };
+    let dir = model_dir(file, model_path);
+    let (weights, unreadable) = ane_mil::WeightFiles::load_referenced(&program, &dir);
+    let mut problems: Vec<String> = unreadable
+        .iter()
+        .map(|(path, e)| {
+            let on_disk = dir.join(ane_mil::WeightFiles::relative_path(path));
+            format!(
+                "{name}: cannot read weight file {} ({path}): {e}",
+                on_disk.display()
+            )
+        })
+        .collect();
+    let result = if unreadable.is_empty() {
+        ane_mil::validate::validate_with_weights(&program, &weights)
+    } else {
+        ane_mil::validate::validate(&program)
+    };
+    if let Err(errors) = result {
         problems.extend(errors.to_string().lines().map(|l| format!("{name}:{l}")));
     }
     problems
