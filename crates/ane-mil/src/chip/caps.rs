@@ -36,9 +36,10 @@ pub const MAX_CONV_KERNEL_WIDTH_M5: usize = 15;
 /// §7.1), so it is reported, not enforced.
 pub const CONCAT_INPUTS_REPORTED: usize = 2;
 /// Pre-A16 chips (M1, M2) saturate slice offsets along the width axis above this (landscape,
-/// ANEForge numeric cliffs). Reported, not enforced: the claim is a single source and maderix's
-/// packed kernels slice far past it.
-pub const SLICE_WIDTH_OFFSET_REPORTED: usize = 4094;
+/// ANEForge numeric cliffs, measured on M1 Max and M2 Pro). Enforced on those chips: the failure is
+/// silent, and nothing contradicts it there (maderix's packed kernels that slice past it were
+/// developed on M4).
+pub const MAX_SLICE_WIDTH_OFFSET_PRE_A16: usize = 4094;
 /// The smallest channel count maderix's probes settled on ("ANE minimum size", ane-facts §6,
 /// commit 184b182); its own trainers use 64–128. Reported, not enforced.
 pub const MIN_IO_CHANNELS_REPORTED: usize = 64;
@@ -76,9 +77,13 @@ pub struct ChipCaps {
     pub conv_runtime_weights: bool,
     /// The `concat` arity ANEForge reports ([`CONCAT_INPUTS_REPORTED`]); advisory.
     pub concat_inputs_reported: usize,
-    /// The width-axis slice offset above which M1/M2 reportedly saturate
-    /// ([`SLICE_WIDTH_OFFSET_REPORTED`]); `None` on chips without the report. Advisory.
-    pub slice_width_offset_reported: Option<usize>,
+    /// The largest width-axis offset a slice may start at ([`MAX_SLICE_WIDTH_OFFSET_PRE_A16`] on
+    /// M1/M2); `None` on chips without the report.
+    pub max_slice_width_offset: Option<usize>,
+    /// Whether to keep `softmax` to power-of-two axis sizes (Espresso reports failures otherwise;
+    /// maderix ran a 32,000-wide softmax): lowerings decompose other sizes into `exp`/`reduce_sum`
+    /// so no kernel depends on the disputed case. True on every chip.
+    pub avoid_softmax_non_power_of_two: bool,
     /// The smallest kernel I/O channel count reported to work well ([`MIN_IO_CHANNELS_REPORTED`]);
     /// advisory.
     pub min_io_channels_reported: usize,
@@ -114,7 +119,8 @@ impl ChipFamily {
             },
             conv_runtime_weights: false,
             concat_inputs_reported: CONCAT_INPUTS_REPORTED,
-            slice_width_offset_reported: pre_a16.then_some(SLICE_WIDTH_OFFSET_REPORTED),
+            max_slice_width_offset: pre_a16.then_some(MAX_SLICE_WIDTH_OFFSET_PRE_A16),
+            avoid_softmax_non_power_of_two: true,
             min_io_channels_reported: MIN_IO_CHANNELS_REPORTED,
         }
     }

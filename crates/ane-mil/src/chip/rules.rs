@@ -21,6 +21,9 @@ pub enum Enforcement {
 /// One known ANE limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
+    /// The program's text dialect is not the one the chip's compiler accepts
+    /// ([`ChipCaps::dialect`]).
+    Dialect,
     /// Every tensor axis at most [`ChipCaps::max_axis_size`].
     AxisSize,
     /// The op is not in the ANE op set ([`ane_op_support`]).
@@ -51,7 +54,7 @@ pub enum Rule {
     ConcatArity,
     /// `softmax` over an axis whose size is not a power of two.
     SoftmaxNonPowerOfTwo,
-    /// A slice along the width axis starting above [`ChipCaps::slice_width_offset_reported`].
+    /// A slice along the width axis starting above [`ChipCaps::max_slice_width_offset`].
     SliceWidthOffset,
     /// A rank-4 kernel input or output with fewer channels than
     /// [`ChipCaps::min_io_channels_reported`].
@@ -63,7 +66,8 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in table order.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 19] = [
+        Rule::Dialect,
         Rule::AxisSize,
         Rule::OpSet,
         Rule::Cast,
@@ -87,6 +91,7 @@ impl Rule {
     /// A short stable identifier (`axis-size`), used in messages and plan tables.
     pub fn id(self) -> &'static str {
         match self {
+            Rule::Dialect => "dialect",
             Rule::AxisSize => "axis-size",
             Rule::OpSet => "op-set",
             Rule::Cast => "cast",
@@ -113,7 +118,6 @@ impl Rule {
         match self {
             Rule::ConcatArity
             | Rule::SoftmaxNonPowerOfTwo
-            | Rule::SliceWidthOffset
             | Rule::MinIoChannels
             | Rule::MultiInputOrder => Enforcement::Advisory,
             _ => Enforcement::Reject,
@@ -124,6 +128,10 @@ impl Rule {
     /// and, for advisory rules, why it is not enforced.
     pub fn source(self) -> &'static str {
         match self {
+            Rule::Dialect => {
+                "ane-facts §1.1 (program(1.3)/ios18 verified on M4+; PR #6: M1/M2 reject the short \
+                 scalar form and need program(1.0)/ios16; landscape extends it to M3)"
+            }
             Rule::AxisSize => {
                 "landscape cheat sheet (ANEForge capability registry: 16,384 M1–M3, 65,536 M4+; \
                  rustane#13); ane-facts §6 (PR #26: any dim > 65,536 rejected)"
@@ -157,8 +165,8 @@ impl Rule {
                  (ane-facts §7.1)"
             }
             Rule::SliceWidthOffset => {
-                "landscape (ANEForge numeric cliffs: pre-A16 width-offset slices saturate above \
-                 4094) — advisory: single source; maderix's packed kernels slice past it"
+                "landscape (ANEForge numeric cliffs, M1 Max / M2 Pro: pre-A16 width-offset slices \
+                 saturate above 4094, silently)"
             }
             Rule::MinIoChannels => {
                 "ane-facts §6 (probes moved to ≥ 64 channels, commit 184b182) — advisory: \

@@ -131,8 +131,8 @@ fn per_op_limits_follow_the_references() {
     }
     assert_eq!(m1.max_conv_kernel_width, 13);
     assert_eq!(m5.max_conv_kernel_width, 15);
-    assert_eq!(m1.slice_width_offset_reported, Some(4094));
-    assert_eq!(ChipFamily::M3.caps().slice_width_offset_reported, None);
+    assert_eq!(m1.max_slice_width_offset, Some(4094));
+    assert_eq!(ChipFamily::M3.caps().max_slice_width_offset, None);
     assert_eq!(m4.family, ChipFamily::M4);
 }
 

@@ -386,7 +386,7 @@ impl<'f> Cx<'f, '_> {
     }
 
     fn check_slice(&mut self, op: &'f Operation) {
-        let Some(limit) = self.caps.slice_width_offset_reported else {
+        let Some(limit) = self.caps.max_slice_width_offset else {
             return;
         };
         let Some(begin) = self.const_ints(op, "begin") else {
@@ -399,7 +399,7 @@ impl<'f> Cx<'f, '_> {
                 Some(op),
                 name.as_deref(),
                 format!(
-                    "slice starts at width offset {offset}, above {limit} where {} reportedly saturates",
+                    "slice starts at width offset {offset}, above {limit}: {} saturates the offset",
                     self.caps.family
                 ),
             );

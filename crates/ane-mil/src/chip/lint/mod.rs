@@ -67,6 +67,31 @@ pub fn lint(program: &Program, caps: &ChipCaps) -> Vec<LintError> {
 /// Every finding, rejecting and advisory, in program order.
 pub fn lint_all(program: &Program, caps: &ChipCaps) -> Vec<LintError> {
     let mut findings = Vec::new();
+    let expected = caps.dialect;
+    if program.version != expected.program_version()
+        || program
+            .functions
+            .iter()
+            .any(|f| f.opset != expected.opset())
+    {
+        let opsets: Vec<&str> = program.functions.iter().map(|f| f.opset.name()).collect();
+        findings.push(LintError {
+            rule: Rule::Dialect,
+            function: program
+                .functions
+                .first()
+                .map_or_else(String::new, |f| f.name.clone()),
+            op: None,
+            tensor: None,
+            message: format!(
+                "the program is program({}) with opsets {opsets:?}; {} needs program({}) with {}",
+                program.version,
+                caps.family,
+                expected.program_version(),
+                expected.opset()
+            ),
+        });
+    }
     for function in &program.functions {
         checks::check_function(function, caps, &mut findings);
     }

@@ -270,7 +270,7 @@ fn sdpa_with_a_mask_is_rejected() {
 
 #[test]
 fn advisory_findings_are_reported_but_do_not_reject() {
-    let p = program(ChipFamily::M1, |f| {
+    let p = program(ChipFamily::M4, |f| {
         let x = f.input("x", fp16(&[1, 16, 1, 8192]))?;
         let a = f.slice_by_size(&x, &[0, 0, 0, 0], &[1, 16, 1, 100])?;
         let b = f.slice_by_size(&x, &[0, 0, 0, 5000], &[1, 16, 1, 100])?;
@@ -278,7 +278,7 @@ fn advisory_findings_are_reported_but_do_not_reject() {
         let s = f.softmax(&a, -1)?;
         f.concat(&[&s, &b, &c], 1, false)
     });
-    let caps = ChipFamily::M1.caps();
+    let caps = ChipFamily::M4.caps();
     assert_eq!(lint(&p, &caps), vec![]);
     let all: Vec<Rule> = lint_all(&p, &caps).into_iter().map(|e| e.rule).collect();
     assert_eq!(
@@ -286,15 +286,17 @@ fn advisory_findings_are_reported_but_do_not_reject() {
         vec![
             Rule::MinIoChannels,
             Rule::MinIoChannels,
-            Rule::SliceWidthOffset,
-            Rule::SliceWidthOffset,
             Rule::SoftmaxNonPowerOfTwo,
             Rule::ConcatArity,
         ]
     );
-    // M4 has no slice-offset report.
-    let m4 = lint_all(&p, &ChipFamily::M4.caps());
-    assert!(m4.iter().all(|e| e.rule != Rule::SliceWidthOffset));
+    // M1 and M2 saturate width offsets above 4094: both far slices are rejected there.
+    let mut p = p;
+    p.set_dialect(Dialect::Ios16);
+    let m1 = lint(&p, &ChipFamily::M1.caps());
+    assert_eq!(m1.len(), 2, "{m1:?}");
+    assert!(m1.iter().all(|e| e.rule == Rule::SliceWidthOffset));
+    assert!(m1[0].message.contains("5000") && m1[0].message.contains("4094"));
 }
 
 #[test]
@@ -309,6 +311,18 @@ fn multi_input_kernels_are_advised_about_size_order() {
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].rule, Rule::MultiInputOrder);
     assert!(all[0].message.contains("not strictly ascending"));
+}
+
+#[test]
+fn a_program_in_the_wrong_dialect_is_rejected() {
+    let p = program(ChipFamily::M4, |f| packed_matmul(f, 64));
+    let errors = lint(&p, &ChipFamily::M1.caps());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].rule, Rule::Dialect);
+    assert!(errors[0].message.contains("program(1.0)"), "{}", errors[0]);
+    let mut fixed = p.clone();
+    fixed.set_dialect(Dialect::Ios16);
+    assert_eq!(lint(&fixed, &ChipFamily::M1.caps()), vec![]);
 }
 
 #[test]
