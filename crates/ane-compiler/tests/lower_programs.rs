@@ -47,7 +47,10 @@ fn every_op_lowers_validates_and_round_trips_in_every_configuration() {
 fn host_only_ops_are_rejected_for_ane_kernels_with_a_reason() {
     for case in cases::all().into_iter().filter(|c| c.host_only) {
         let graph = case.graph();
-        for config in configs().into_iter().filter(|c| !c.opts.allows_integer_tensors()) {
+        for config in configs()
+            .into_iter()
+            .filter(|c| !c.opts.allows_integer_tensors())
+        {
             let err = lower_kernel(&whole_spec(&graph), &config.opts).unwrap_err();
             assert!(
                 matches!(err, LowerError::Unsupported { .. }),
@@ -69,7 +72,10 @@ fn dropout_masks_are_host_ops() {
     for opts in [LowerOptions::host(), LowerOptions::ane(Dialect::Ios18)] {
         let err = lower_kernel(&whole_spec(&g), &opts).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("dropout_mask") && text.contains("executor"), "{text}");
+        assert!(
+            text.contains("dropout_mask") && text.contains("executor"),
+            "{text}"
+        );
     }
     // The multiply alone, with the mask as an input, lowers.
     let mask = g.nodes()[0].output;
@@ -168,8 +174,14 @@ fn identical_layers_print_identical_programs() {
         assert_eq!(t0, t1, "the two layers' programs differ");
         assert_eq!(k0.weights, k1.weights);
         assert_eq!(k0.abi, k1.abi);
-        assert!(!k0.weights.is_empty(), "RoPE tables and the mask are weight files");
-        assert!(!t0.contains("layers."), "graph names leaked into the program");
+        assert!(
+            !k0.weights.is_empty(),
+            "RoPE tables and the mask are weight files"
+        );
+        assert!(
+            !t0.contains("layers."),
+            "graph names leaked into the program"
+        );
     }
 }
 
@@ -212,7 +224,10 @@ fn oversized_axes_are_reported() {
     let y = g.relu(x).unwrap();
     g.output("y", y).unwrap();
     let err = lower_kernel(&whole_spec(&g), &LowerOptions::ane(Dialect::Ios18)).unwrap_err();
-    assert!(matches!(err, LowerError::AxisTooLarge { size: 20000, .. }), "{err}");
+    assert!(
+        matches!(err, LowerError::AxisTooLarge { size: 20000, .. }),
+        "{err}"
+    );
     let mut opts = LowerOptions::ane(Dialect::Ios18);
     opts.limits.max_axis_size = Some(65536);
     lower_kernel(&whole_spec(&g), &opts).unwrap();
@@ -283,7 +298,10 @@ fn pass_through_and_repeated_outputs_get_their_own_values() {
 
 #[test]
 fn precision_sets_every_float_type() {
-    let case = cases::all().into_iter().find(|c| c.name == "layer_norm").unwrap();
+    let case = cases::all()
+        .into_iter()
+        .find(|c| c.name == "layer_norm")
+        .unwrap();
     let graph = case.graph();
     for (precision, other) in [(Precision::Fp16, "fp32"), (Precision::Fp32, "fp16")] {
         let opts = LowerOptions {

@@ -150,7 +150,11 @@ pub fn check_packing(
 
 /// The layout of one buffer. Inputs fix the channel count and give each tensor columns; outputs
 /// fix the width and give each tensor channels — the same problem with the axes swapped.
-pub fn pack(side: Side, sizes: &[usize], limits: &PackingLimits) -> Result<PackedBuffer, PackingError> {
+pub fn pack(
+    side: Side,
+    sizes: &[usize],
+    limits: &PackingLimits,
+) -> Result<PackedBuffer, PackingError> {
     if sizes.is_empty() {
         return Err(PackingError::NoTensors(side));
     }
@@ -168,12 +172,13 @@ pub fn pack(side: Side, sizes: &[usize], limits: &PackingLimits) -> Result<Packe
             best = Some((score, buffer));
         }
     }
-    best.map(|(_, b)| b).ok_or_else(|| PackingError::Infeasible {
-        side,
-        sizes: sizes.to_vec(),
-        max_axis: cap,
-        max_slice_begin: limits.max_slice_begin,
-    })
+    best.map(|(_, b)| b)
+        .ok_or_else(|| PackingError::Infeasible {
+            side,
+            sizes: sizes.to_vec(),
+            max_axis: cap,
+            max_slice_begin: limits.max_slice_begin,
+        })
 }
 
 /// Smaller is better: buffer size, then the larger axis, then (for inputs) fewer columns.

@@ -42,7 +42,12 @@ fn f(g: &mut Graph, name: &str, shape: &[usize]) -> ValueId {
     g.input(name, shape, DType::F32).unwrap()
 }
 
-fn conv(p: Conv2dParams, x: [usize; 4], w: [usize; 4], bias: bool) -> impl Fn(&mut Graph) -> ValueId {
+fn conv(
+    p: Conv2dParams,
+    x: [usize; 4],
+    w: [usize; 4],
+    bias: bool,
+) -> impl Fn(&mut Graph) -> ValueId {
     move |g| {
         let xv = f(g, "x", &x);
         let wv = f(g, "w", &w);
@@ -239,7 +244,8 @@ pub fn all() -> Vec<Case> {
         }),
         case!("avg_pool_exclude_pad", |g| {
             let x = f(g, "x", &[2, 2, 5, 5]);
-            g.avg_pool2d(x, pool([3, 3], [2, 2], [1, 1]), false).unwrap()
+            g.avg_pool2d(x, pool([3, 3], [2, 2], [1, 1]), false)
+                .unwrap()
         }),
         case!("avg_pool_backward_include_pad", |g| {
             let dy = f(g, "dy", &[2, 2, 3, 3]);
@@ -347,7 +353,10 @@ pub fn all() -> Vec<Case> {
         },
         Case {
             ranges: &[("x", -4.0, 4.0)],
-            ..case!("relu_backward", |g| unary_backward(g, ane_compiler::UnaryOp::Relu))
+            ..case!("relu_backward", |g| unary_backward(
+                g,
+                ane_compiler::UnaryOp::Relu
+            ))
         },
         Case {
             ranges: &[("x", -4.0, 4.0)],
@@ -365,7 +374,10 @@ pub fn all() -> Vec<Case> {
         },
         Case {
             ranges: &[("x", -4.0, 4.0)],
-            ..case!("silu_backward", |g| unary_backward(g, ane_compiler::UnaryOp::Silu))
+            ..case!("silu_backward", |g| unary_backward(
+                g,
+                ane_compiler::UnaryOp::Silu
+            ))
         },
         Case {
             ranges: &[("x", -4.0, 4.0)],
@@ -376,7 +388,10 @@ pub fn all() -> Vec<Case> {
         },
         Case {
             ranges: &[("x", -4.0, 4.0)],
-            ..case!("tanh_backward", |g| unary_backward(g, ane_compiler::UnaryOp::Tanh))
+            ..case!("tanh_backward", |g| unary_backward(
+                g,
+                ane_compiler::UnaryOp::Tanh
+            ))
         },
         // ---- reductions and movement
         case!("reduce_sum_axis1", |g| {

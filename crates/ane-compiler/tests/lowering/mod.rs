@@ -3,10 +3,13 @@
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod run;
 
 use crate::common::TestRng;
 use ane_compiler::eval::{Feeds, Tensor};
-use ane_compiler::lower::{Abi, KernelSpec, LowerOptions, LoweredKernel, LoweringLimits, Precision};
+use ane_compiler::lower::{
+    Abi, KernelSpec, LowerOptions, LoweredKernel, LoweringLimits, Precision,
+};
 use ane_compiler::{DType, Graph};
 use ane_mil::Dialect;
 use cases::Case;
@@ -98,7 +101,10 @@ pub fn check_program(kernel: &LoweredKernel, what: &str) {
         .unwrap_or_else(|e| panic!("{what}: does not validate:\n{e}"));
     let text = ane_mil::print(program);
     let parsed = ane_mil::parse(&text).unwrap_or_else(|e| panic!("{what}: parse: {e}\n{text}"));
-    assert_eq!(&parsed, program, "{what}: text round trip changed the program");
+    assert_eq!(
+        &parsed, program,
+        "{what}: text round trip changed the program"
+    );
     let problems = ane_mil::blob::check_refs(program, &kernel.weights);
     assert!(problems.is_empty(), "{what}: weight refs: {problems:?}");
     let main = program.main().expect("a main function");

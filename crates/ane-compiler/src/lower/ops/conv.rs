@@ -75,7 +75,12 @@ fn columns(cx: &mut LowerCx, x: &Var, w: &Window, s: &Sizes) -> Result<Var, Lowe
 
 fn forward(cx: &mut LowerCx, n: &NodeArgs, p: &Conv2dParams) -> Result<Var, LowerError> {
     let (xd, wd, yd) = (n.dims(0), n.dims(1), n.out.dims());
-    let w = window(p, [xd[0], xd[1], xd[2], xd[3]], [wd[2], wd[3]], [yd[2], yd[3]]);
+    let w = window(
+        p,
+        [xd[0], xd[1], xd[2], xd[3]],
+        [wd[2], wd[3]],
+        [yd[2], yd[3]],
+    );
     let s = sizes(p, xd[1], wd[0], &w);
     let cols = columns(cx, n.arg(0), &w, &s)?;
     let weight = cx.reshape(n.arg(1), &[1, s.groups, s.og, s.cg * s.k])?;
@@ -96,7 +101,12 @@ fn backward_data(
     input_hw: [usize; 2],
 ) -> Result<Var, LowerError> {
     let (dyd, wd, xd) = (n.dims(0), n.dims(1), n.out.dims());
-    let w = window(p, [xd[0], xd[1], input_hw[0], input_hw[1]], [wd[2], wd[3]], [dyd[2], dyd[3]]);
+    let w = window(
+        p,
+        [xd[0], xd[1], input_hw[0], input_hw[1]],
+        [wd[2], wd[3]],
+        [dyd[2], dyd[3]],
+    );
     let s = sizes(p, xd[1], wd[0], &w);
     let dy = cx.reshape(n.arg(0), &[w.n, s.groups, s.og, s.l])?;
     let weight = cx.reshape(n.arg(1), &[1, s.groups, s.og, s.cg * s.k])?;

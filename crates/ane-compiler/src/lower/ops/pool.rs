@@ -29,9 +29,8 @@ pub(super) fn lower(cx: &mut LowerCx, n: &NodeArgs) -> Result<Var, LowerError> {
             pool,
             count_include_pad,
         } => {
-            let r = cx
-                .f
-                .avg_pool(n.arg(0), &mil_params(pool), !*count_include_pad);
+            let r =
+                cx.f.avg_pool(n.arg(0), &mil_params(pool), !*count_include_pad);
             cx.ok(r)
         }
         Op::MaxPool2dBackward(p) => {
@@ -45,7 +44,11 @@ pub(super) fn lower(cx: &mut LowerCx, n: &NodeArgs) -> Result<Var, LowerError> {
             input_hw,
         } => {
             let dyd = n.dims(0);
-            let w = window(pool, &[dyd[0], dyd[1], input_hw[0], input_hw[1]], [dyd[2], dyd[3]]);
+            let w = window(
+                pool,
+                &[dyd[0], dyd[1], input_hw[0], input_hw[1]],
+                [dyd[2], dyd[3]],
+            );
             avg_backward(cx, n.arg(0), &w, *count_include_pad)
         }
         _ => unreachable!("pool::lower called for {}", n.op.name()),

@@ -31,9 +31,8 @@ pub(super) fn lower(cx: &mut LowerCx, n: &NodeArgs) -> Result<Var, LowerError> {
             let updates = cx.reshape(n.arg(1), &[count, d])?;
             let zero = cx.table("fill", &[1, 1], &[0.0])?;
             let table = broadcast(cx, &zero, &[*vocab, d])?;
-            let r = cx
-                .f
-                .scatter_along_axis(&table, &indices, &updates, 0, ScatterMode::Add);
+            let r =
+                cx.f.scatter_along_axis(&table, &indices, &updates, 0, ScatterMode::Add);
             cx.ok(r)
         }
         Op::Rope { base, inverse } => rope(cx, n, *base, *inverse),
@@ -55,7 +54,11 @@ fn rope(cx: &mut LowerCx, n: &NodeArgs, base: f32, inverse: bool) -> Result<Var,
     let (cos, sin) = tables(seq, head_dim, base, inverse);
     let tag = format!("s{seq}_d{head_dim}_b{}", base.to_string().replace('.', "p"));
     let cos = cx.table(&format!("rope_cos_{tag}"), &[seq, head_dim], &cos)?;
-    let sin_name = if inverse { "rope_sin_inverse" } else { "rope_sin" };
+    let sin_name = if inverse {
+        "rope_sin_inverse"
+    } else {
+        "rope_sin"
+    };
     let sin = cx.table(&format!("{sin_name}_{tag}"), &[seq, head_dim], &sin)?;
     let a = cx.mul(&x, &cos)?;
     let b = cx.mul(&rotated, &sin)?;

@@ -95,7 +95,11 @@ pub fn scatter_taps(cx: &mut LowerCx, values: &[Var], w: &Window) -> Result<Var,
         placed.push(cx.ok(r)?);
     }
     let grid = cx.sum(placed)?;
-    cx.slice(&grid, &[0, 0, w.padding[0], w.padding[1]], &[w.n, w.c, w.hw[0], w.hw[1]])
+    cx.slice(
+        &grid,
+        &[0, 0, w.padding[0], w.padding[1]],
+        &[w.n, w.c, w.hw[0], w.hw[1]],
+    )
 }
 
 /// `[N, C, OH, OW]` → `[N, C, span_h, span_w]` with the values at multiples of the stride and
