@@ -51,7 +51,7 @@ fn every_op_matches_the_reference_evaluator_in_every_configuration() {
                     .map(|(i, (&g, &w))| (i, (g as f64 - w).abs(), g, w))
                     .max_by(|a, b| a.1.total_cmp(&b.1));
                 if let Some((i, err, g, w)) = worst {
-                    if !(err <= bound) {
+                    if err.is_nan() || err > bound {
                         failures.push(format!(
                             "{} ({}, seed {seed}): element {i} = {g}, want {w} (error {err:.3e} > {bound:.3e})",
                             case.name, config.name

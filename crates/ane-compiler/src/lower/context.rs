@@ -35,10 +35,10 @@ pub fn to_i32(values: &[usize]) -> Result<Vec<i32>, LowerError> {
         .map(|&v| {
             i32::try_from(v).map_err(|_| LowerError::Build {
                 op: "shape argument".to_string(),
-                source: BuildError::OutOfRange {
+                source: Box::new(BuildError::OutOfRange {
                     what: "size".to_string(),
                     value: v as i128,
-                },
+                }),
             })
         })
         .collect()
@@ -87,7 +87,7 @@ impl<'a> LowerCx<'a> {
         let current = self.current;
         let function = self.f.finish().map_err(|source| LowerError::Build {
             op: current,
-            source,
+            source: Box::new(source),
         })?;
         Ok((function, self.weights))
     }
@@ -114,7 +114,7 @@ impl<'a> LowerCx<'a> {
     pub fn ok<T>(&self, result: Result<T, BuildError>) -> Result<T, LowerError> {
         result.map_err(|source| LowerError::Build {
             op: self.current.clone(),
-            source,
+            source: Box::new(source),
         })
     }
 

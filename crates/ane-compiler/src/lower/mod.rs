@@ -107,7 +107,7 @@ pub fn lower_kernel(spec: &KernelSpec, opts: &LowerOptions) -> Result<LoweredKer
         .build()
         .map_err(|source| LowerError::Build {
             op: "the kernel program".to_string(),
-            source,
+            source: Box::new(source),
         })?;
     if let Some(limit) = opts.limits.max_axis_size {
         check_axes(&program, limit)?;

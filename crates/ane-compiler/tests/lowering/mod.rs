@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod models;
 pub mod run;
 
 use crate::common::TestRng;
