@@ -275,3 +275,18 @@ fn precision_sets_every_float_type() {
     }
     let _ = LoweringLimits::host();
 }
+
+/// The emitted MIL of a small MLP layer (linear + bias + ReLU, 20 → 8 features, batch 3) as an
+/// ANE kernel: packed I/O, contraction padded to 32. Reviewed by hand; changes must be deliberate.
+#[test]
+fn snapshot_of_a_packed_fp16_linear_relu_kernel() {
+    let mut g = Graph::new();
+    let x = g.input("x", &[3, 20], DType::F32).unwrap();
+    let w = g.param("w", &[8, 20]).unwrap();
+    let b = g.param("b", &[8]).unwrap();
+    let h = g.linear(x, w, Some(b)).unwrap();
+    let y = g.relu(h).unwrap();
+    g.output("y", y).unwrap();
+    let kernel = lower_kernel(&whole_spec(&g), &LowerOptions::ane(Dialect::Ios18)).unwrap();
+    insta::assert_snapshot!(ane_mil::print(&kernel.program));
+}

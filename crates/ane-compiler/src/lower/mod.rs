@@ -28,6 +28,7 @@ mod flops;
 mod io;
 mod ops;
 mod options;
+mod prune;
 
 pub use context::{mil_dims, INLINE_TABLE_LIMIT};
 pub use error::LowerError;
@@ -101,7 +102,8 @@ pub fn lower_kernel(spec: &KernelSpec, opts: &LowerOptions) -> Result<LoweredKer
     }
     cx.set_current("kernel outputs".to_string());
     let outputs = io::bind_outputs(&mut cx, &spec.outputs)?;
-    let (function, weights) = cx.finish()?;
+    let (mut function, weights) = cx.finish()?;
+    prune::prune_dead_ops(&mut function);
     let program = ProgramBuilder::new(opts.dialect)
         .function(function)
         .build()
