@@ -2,6 +2,8 @@
 //! and run with typed inputs.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use ane_mil::{parse, Program, WeightFiles};
 use ane_sim::{PreparedProgram, SimError, SimOptions, Simulator};
 use half::f16;
