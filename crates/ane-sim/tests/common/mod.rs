@@ -11,7 +11,7 @@ use half::f16;
 /// Adds `[name = string("<output>")]` to body lines without a name attribute, and `;`.
 fn named_line(line: &str) -> String {
     let line = line.trim().trim_end_matches(';');
-    if line.is_empty() || line.contains("[name") {
+    if line.is_empty() || line.contains("name = string(") {
         return format!("        {line};");
     }
     let left = line.split(" = ").next().unwrap_or("");
