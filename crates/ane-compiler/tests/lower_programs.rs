@@ -11,6 +11,7 @@ use ane_compiler::lower::{
 };
 use ane_compiler::{DType, Graph, ValueId};
 use ane_mil::Dialect;
+use lowering::models::transformer_layer;
 use lowering::{cases, check_program, configs, supports, whole_spec};
 
 #[test]
@@ -86,47 +87,6 @@ fn dropout_masks_are_host_ops() {
         outputs: vec![y],
     };
     lower_kernel(&spec, &LowerOptions::ane(Dialect::Ios18)).unwrap();
-}
-
-/// One Llama-style layer: RMSNorm, attention with RoPE and the causal mask, SwiGLU MLP.
-fn transformer_layer(g: &mut Graph, x: ValueId, l: usize, heads: usize) -> ValueId {
-    let d = g.shape(x).unwrap().dims()[1];
-    let s = g.shape(x).unwrap().dims()[0];
-    let hd = d / heads;
-    let p = |g: &mut Graph, name: &str, shape: &[usize]| {
-        g.param(&format!("layers.{l}.{name}"), shape).unwrap()
-    };
-    let norm_w = p(g, "attn_norm", &[d]);
-    let wq = p(g, "wq", &[d, d]);
-    let wk = p(g, "wk", &[d, d]);
-    let wv = p(g, "wv", &[d, d]);
-    let wo = p(g, "wo", &[d, d]);
-    let ffn_norm = p(g, "ffn_norm", &[d]);
-    let w1 = p(g, "w1", &[2 * d, d]);
-    let w3 = p(g, "w3", &[2 * d, d]);
-    let w2 = p(g, "w2", &[d, 2 * d]);
-    let h = g.rms_norm(x, norm_w, 1e-5).unwrap();
-    let split = |g: &mut Graph, v: ValueId| {
-        let r = g.reshape(v, &[s, heads, hd]).unwrap();
-        g.permute(r, &[1, 0, 2]).unwrap()
-    };
-    let q = g.linear(h, wq, None).unwrap();
-    let k = g.linear(h, wk, None).unwrap();
-    let v = g.linear(h, wv, None).unwrap();
-    let (q, k, v) = (split(g, q), split(g, k), split(g, v));
-    let (q, k) = (g.rope(q).unwrap(), g.rope(k).unwrap());
-    let a = g.causal_self_attention(q, k, v).unwrap();
-    let a = g.permute(a, &[1, 0, 2]).unwrap();
-    let a = g.reshape(a, &[s, d]).unwrap();
-    let o = g.linear(a, wo, None).unwrap();
-    let x2 = g.add(x, o).unwrap();
-    let h2 = g.rms_norm(x2, ffn_norm, 1e-5).unwrap();
-    let gate = g.linear(h2, w1, None).unwrap();
-    let gate = g.silu(gate).unwrap();
-    let up = g.linear(h2, w3, None).unwrap();
-    let m = g.mul(gate, up).unwrap();
-    let down = g.linear(m, w2, None).unwrap();
-    g.add(x2, down).unwrap()
 }
 
 /// The kernel of nodes `first..last` with boundary inputs in first-read order.
@@ -314,4 +274,19 @@ fn precision_sets_every_float_type() {
         assert!(!text.contains(&format!("{other}(")), "{text}");
     }
     let _ = LoweringLimits::host();
+}
+
+/// The emitted MIL of a small MLP layer (linear + bias + ReLU, 20 → 8 features, batch 3) as an
+/// ANE kernel: packed I/O, contraction padded to 32. Reviewed by hand; changes must be deliberate.
+#[test]
+fn snapshot_of_a_packed_fp16_linear_relu_kernel() {
+    let mut g = Graph::new();
+    let x = g.input("x", &[3, 20], DType::F32).unwrap();
+    let w = g.param("w", &[8, 20]).unwrap();
+    let b = g.param("b", &[8]).unwrap();
+    let h = g.linear(x, w, Some(b)).unwrap();
+    let y = g.relu(h).unwrap();
+    g.output("y", y).unwrap();
+    let kernel = lower_kernel(&whole_spec(&g), &LowerOptions::ane(Dialect::Ios18)).unwrap();
+    insta::assert_snapshot!(ane_mil::print(&kernel.program));
 }

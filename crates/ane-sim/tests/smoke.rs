@@ -14,3 +14,12 @@ fn add_and_relu() {
     run(&mut p);
     assert_same(&p.output_f32("r").unwrap(), &[1.5, 0.0, 3.5, 4.5, 5.5, 0.0]);
 }
+
+#[test]
+fn every_mil_op_is_supported() {
+    let all = ane_mil::ops::all_op_types();
+    let supported = ane_sim::supported_ops();
+    let missing: Vec<_> = all.iter().filter(|op| !supported.contains(op)).collect();
+    assert!(missing.is_empty(), "not simulated: {missing:?}");
+    println!("{} ops", supported.len());
+}

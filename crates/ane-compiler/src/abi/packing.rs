@@ -15,8 +15,11 @@
 //! output `j` is the contiguous element range starting at `channel_offset_j · S_out`.
 //!
 //! **Choosing C and S_out.** Every candidate (each divisor of some tensor's size that fits the
-//! cap, and each power of two) is scored by the buffer size it gives; the smallest buffer wins,
-//! ties going to the squarest buffer (both axes furthest from the cap), then to more channels.
+//! cap, and each power of two) gives a buffer; among those within ~3% of the smallest, the one
+//! with the fewest padded slabs wins (each costs extra ops in the kernel), then the squarest
+//! (both axes furthest from the cap, short slice offsets), then the smallest, then the one with
+//! more channels. For a Llama layer this is maderix's layout: C = model dim, S = sequence +
+//! weight columns.
 //! A candidate is feasible when every axis (C, S, every slab's intermediate shape) fits the cap and
 //! every slab starts at or below `max_slice_begin`.
 
@@ -26,6 +29,11 @@ use thiserror::Error;
 /// How many widths past the minimum a slab may grow to find a row length that avoids oversized
 /// axes (only ever needed for awkward prime-ish sizes).
 const MAX_WIDTH_SEARCH: usize = 64;
+
+/// Layouts at most `1/WASTE_SLACK` (~3%) larger than the smallest count as equally small, so a
+/// few padding elements never push the buffer to an extreme shape (16 × 14289 instead of
+/// 256 × 894 for an MLP layer's inputs).
+const WASTE_SLACK: usize = 32;
 
 /// Why no packed layout exists.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -162,38 +170,44 @@ pub fn pack(
         return Err(PackingError::Empty { side, position });
     }
     let cap = limits.max_axis_size.unwrap_or(usize::MAX);
-    let mut best: Option<(Score, PackedBuffer)> = None;
-    for fixed in candidates(sizes, cap) {
-        let Some(buffer) = layout_with(side, sizes, fixed, cap, limits.max_slice_begin) else {
-            continue;
-        };
-        let score = Score::of(&buffer, side);
-        if best.as_ref().is_none_or(|(s, _)| score < *s) {
-            best = Some((score, buffer));
-        }
-    }
-    best.map(|(_, b)| b)
-        .ok_or_else(|| PackingError::Infeasible {
+    let feasible: Vec<PackedBuffer> = candidates(sizes, cap)
+        .into_iter()
+        .filter_map(|fixed| layout_with(side, sizes, fixed, cap, limits.max_slice_begin))
+        .collect();
+    let Some(smallest) = feasible.iter().map(PackedBuffer::elements).min() else {
+        return Err(PackingError::Infeasible {
             side,
             sizes: sizes.to_vec(),
             max_axis: cap,
             max_slice_begin: limits.max_slice_begin,
-        })
+        });
+    };
+    // Within a few percent of the smallest buffer, shape matters more than size.
+    let good_enough = smallest + smallest / WASTE_SLACK;
+    Ok(feasible
+        .into_iter()
+        .filter(|b| b.elements() <= good_enough)
+        .min_by_key(|b| Score::of(b, side))
+        .expect("the smallest layout is good enough"))
 }
 
-/// Smaller is better: buffer size, then the larger axis, then (for inputs) fewer columns.
+/// Among near-smallest layouts, smaller is better: fewer padded slabs (each costs a reshape and a
+/// slice or pad in the kernel), then the larger axis (away from the caps), then the buffer size,
+/// then (for inputs) fewer columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Score {
-    elements: usize,
+    padded_slabs: usize,
     larger_axis: usize,
+    elements: usize,
     free_axis: usize,
 }
 
 impl Score {
     fn of(b: &PackedBuffer, side: Side) -> Self {
         Score {
-            elements: b.elements(),
+            padded_slabs: b.slabs.iter().filter(|s| s.row_len.is_some()).count(),
             larger_axis: b.channels.max(b.width),
+            elements: b.elements(),
             // The axis each tensor extends along: prefer it short (more channels for inputs).
             free_axis: match side {
                 Side::Input => b.width,

@@ -35,10 +35,10 @@ pub fn to_i32(values: &[usize]) -> Result<Vec<i32>, LowerError> {
         .map(|&v| {
             i32::try_from(v).map_err(|_| LowerError::Build {
                 op: "shape argument".to_string(),
-                source: BuildError::OutOfRange {
+                source: Box::new(BuildError::OutOfRange {
                     what: "size".to_string(),
                     value: v as i128,
-                },
+                }),
             })
         })
         .collect()
@@ -63,6 +63,8 @@ pub struct LowerCx<'a> {
     pub weights: WeightFiles,
     values: HashMap<ValueId, Var>,
     params: Vec<String>,
+    /// For each value made by `reshape`, the value it reshaped: chains of reshapes collapse.
+    reshaped_from: HashMap<String, Var>,
     /// The IR op being lowered, for error messages.
     current: String,
 }
@@ -78,6 +80,7 @@ impl<'a> LowerCx<'a> {
             weights: WeightFiles::new(),
             values: HashMap::new(),
             params: Vec::new(),
+            reshaped_from: HashMap::new(),
             current: "kernel I/O".to_string(),
         }
     }
@@ -87,7 +90,7 @@ impl<'a> LowerCx<'a> {
         let current = self.current;
         let function = self.f.finish().map_err(|source| LowerError::Build {
             op: current,
-            source,
+            source: Box::new(source),
         })?;
         Ok((function, self.weights))
     }
@@ -114,7 +117,7 @@ impl<'a> LowerCx<'a> {
     pub fn ok<T>(&self, result: Result<T, BuildError>) -> Result<T, LowerError> {
         result.map_err(|source| LowerError::Build {
             op: self.current.clone(),
-            source,
+            source: Box::new(source),
         })
     }
 
@@ -157,14 +160,25 @@ impl<'a> LowerCx<'a> {
         }
     }
 
-    /// `x` reshaped to `shape` (returned unchanged when it already has that shape).
+    /// `x` reshaped to `shape` (returned unchanged when it already has that shape). A reshape of
+    /// a reshape reads the original value, so chains collapse to one op (or none).
     pub fn reshape(&mut self, x: &Var, shape: &[usize]) -> Result<Var, LowerError> {
         if dims(x) == shape {
             return Ok(x.clone());
         }
+        let source = self
+            .reshaped_from
+            .get(&x.name)
+            .cloned()
+            .unwrap_or(x.clone());
+        if dims(&source) == shape {
+            return Ok(source);
+        }
         let s = to_i32(shape)?;
-        let r = self.f.reshape(x, &s);
-        self.ok(r)
+        let r = self.f.reshape(&source, &s);
+        let out = self.ok(r)?;
+        self.reshaped_from.insert(out.name.clone(), source);
+        Ok(out)
     }
 
     /// `x` reshaped to the MIL shape of an IR shape.

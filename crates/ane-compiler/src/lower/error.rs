@@ -52,7 +52,7 @@ pub enum LowerError {
         /// The IR op being lowered, or the ABI step.
         op: String,
         /// The builder's error.
-        source: BuildError,
+        source: Box<BuildError>,
     },
     /// The graph itself is inconsistent.
     #[error(transparent)]

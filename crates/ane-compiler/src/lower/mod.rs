@@ -26,12 +26,14 @@ mod context;
 mod error;
 mod flops;
 mod io;
-mod ops;
+pub(crate) mod ops;
 mod options;
+mod prune;
 
 pub use context::{mil_dims, INLINE_TABLE_LIMIT};
 pub use error::LowerError;
 pub use flops::node_flops;
+pub use ops::check_supported;
 pub use options::{Abi, LowerOptions, LoweringLimits, Precision};
 
 use crate::abi::KernelAbi;
@@ -101,13 +103,14 @@ pub fn lower_kernel(spec: &KernelSpec, opts: &LowerOptions) -> Result<LoweredKer
     }
     cx.set_current("kernel outputs".to_string());
     let outputs = io::bind_outputs(&mut cx, &spec.outputs)?;
-    let (function, weights) = cx.finish()?;
+    let (mut function, weights) = cx.finish()?;
+    prune::prune_dead_ops(&mut function);
     let program = ProgramBuilder::new(opts.dialect)
         .function(function)
         .build()
         .map_err(|source| LowerError::Build {
             op: "the kernel program".to_string(),
-            source,
+            source: Box::new(source),
         })?;
     if let Some(limit) = opts.limits.max_axis_size {
         check_axes(&program, limit)?;

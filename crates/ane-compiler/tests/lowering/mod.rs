@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod models;
+pub mod run;
 
 use crate::common::TestRng;
 use ane_compiler::eval::{Feeds, Tensor};

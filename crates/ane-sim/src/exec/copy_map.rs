@@ -100,12 +100,18 @@ impl CopyMap {
     /// Copies `src` into `dst`; both must be long enough ([`CopyMap::fits`], checked when the
     /// kernel was prepared).
     pub(crate) fn run<T: Copy>(&self, src: &[T], dst: &mut [T]) {
+        self.run_shifted(src, dst, 0);
+    }
+
+    /// [`CopyMap::run`] with every source offset moved by `shift` (a slice whose start is only
+    /// known at run time); the caller checks that the shifted copy stays inside `src`.
+    pub(crate) fn run_shifted<T: Copy>(&self, src: &[T], dst: &mut [T], shift: usize) {
         let rank = self.shape.len();
         if self.len() == 0 {
             return;
         }
         if rank == 0 {
-            dst[self.dst_base] = src[self.src_base];
+            dst[self.dst_base] = src[self.src_base + shift];
             return;
         }
         let last = rank - 1;
@@ -113,7 +119,7 @@ impl CopyMap {
         let (src_row, dst_row) = (&self.src[last], &self.dst[last]);
         let mut index = [0usize; MAX_DIMS];
         loop {
-            let mut s = self.src_base;
+            let mut s = self.src_base + shift;
             let mut d = self.dst_base;
             for k in 0..last {
                 s += self.src[k][index[k]];

@@ -50,11 +50,15 @@ impl Simulator {
                 .join(", "),
         })?;
         let pool = pool_for(options.threads)?;
+        let threads = pool
+            .as_ref()
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
         let mut prep = Preparer {
             plan: PlanBuilder::default(),
             values: HashMap::new(),
             weights,
             ane_fp32: options.fp32_like_ane,
+            threads,
         };
         let inputs = prep.inputs(function)?;
         for op in &function.body {
@@ -77,6 +81,7 @@ struct Preparer<'w> {
     values: HashMap<String, ValueInfo>,
     weights: &'w WeightFiles,
     ane_fp32: bool,
+    threads: usize,
 }
 
 fn known_tensor(ty: &ValueType, what: &str) -> Result<(TensorType, Vec<usize>), SimError> {
@@ -235,7 +240,7 @@ impl Preparer<'_> {
             label,
             op.op_type.clone(),
             opset,
-            self.ane_fp32,
+            (self.ane_fp32, self.threads),
             args,
             outputs.clone(),
             &mut self.plan,

@@ -70,6 +70,8 @@ pub(crate) struct OpCx<'p> {
     pub opset: Opset,
     /// fp32 tensors are stored and computed as fp16.
     pub ane_fp32: bool,
+    /// Threads of the pool the program will run in (kernels size per-thread scratch with it).
+    pub threads: usize,
     args: BTreeMap<String, ArgSlot>,
     outputs: Vec<OutputType>,
     out_lids: Vec<Option<Lid>>,
@@ -84,7 +86,7 @@ impl<'p> OpCx<'p> {
         label: String,
         op_type: String,
         opset: Opset,
-        ane_fp32: bool,
+        (ane_fp32, threads): (bool, usize),
         args: BTreeMap<String, ArgSlot>,
         outputs: Vec<OutputType>,
         plan: &'p mut PlanBuilder,
@@ -95,6 +97,7 @@ impl<'p> OpCx<'p> {
             op_type,
             opset,
             ane_fp32,
+            threads,
             args,
             outputs,
             out_lids: vec![None; n],
@@ -288,6 +291,19 @@ impl<'p> OpCx<'p> {
         }
         self.out_lids[index] = Some(self.plan.alias(source.lid));
         Ok(())
+    }
+
+    /// A temporary tensor between two kernels of this op (written by the next `push`); later
+    /// kernels read it after [`OpCx::read_temp`].
+    pub(crate) fn temp(&mut self, kind: Kind, len: usize) -> Lid {
+        let lid = self.plan.tensor(kind, len);
+        self.writes.push(lid);
+        lid
+    }
+
+    /// Records that the next kernel reads temporary (or earlier) tensor `lid`.
+    pub(crate) fn read_temp(&mut self, lid: Lid) {
+        self.reads.push(lid);
     }
 
     /// Adds the op's kernel, reading and writing the tensors asked for so far.

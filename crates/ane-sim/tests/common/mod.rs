@@ -2,6 +2,8 @@
 //! and run with typed inputs.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use ane_mil::{parse, Program, WeightFiles};
 use ane_sim::{PreparedProgram, SimError, SimOptions, Simulator};
 use half::f16;
@@ -9,7 +11,7 @@ use half::f16;
 /// Adds `[name = string("<output>")]` to body lines without a name attribute, and `;`.
 fn named_line(line: &str) -> String {
     let line = line.trim().trim_end_matches(';');
-    if line.is_empty() || line.contains("[name") {
+    if line.is_empty() || line.contains("name = string(") {
         return format!("        {line};");
     }
     let left = line.split(" = ").next().unwrap_or("");
@@ -104,4 +106,29 @@ pub fn ulps16(a: f32, b: f32) -> u32 {
         }
     };
     (key(a) - key(b)).unsigned_abs()
+}
+
+/// Deterministic pseudo-random values in `[-scale, scale)` (splitmix64).
+pub fn random(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            ((z >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+        })
+        .collect()
+}
+
+/// [`random`] rounded to fp16 values.
+pub fn random16(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+    h(&random(n, seed, scale))
+}
+
+/// Rounds every f64 to the nearest fp16 value.
+pub fn round16(values: &[f64]) -> Vec<f32> {
+    values.iter().map(|&v| h64(v)).collect()
 }
