@@ -92,6 +92,7 @@ pub fn append_backward(
     let outer = graph.set_current_origin(NodeOrigin {
         scope: None,
         backward: true,
+        grad_of: None,
     });
     let result = backward_pass(graph, loss, targets, &forward_nodes, &requires_grad);
     graph.set_current_origin(outer);
@@ -119,6 +120,7 @@ fn backward_pass(
         graph.set_current_origin(NodeOrigin {
             scope: graph.node_origin(index).scope.clone(),
             backward: true,
+            grad_of: Some(node.output),
         });
         let needs: Vec<bool> = node
             .inputs
@@ -139,6 +141,7 @@ fn backward_pass(
     graph.set_current_origin(NodeOrigin {
         scope: None,
         backward: true,
+        grad_of: None,
     });
     targets
         .iter()

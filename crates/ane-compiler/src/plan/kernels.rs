@@ -64,6 +64,9 @@ pub struct Dispatch {
     pub limit: GroupLimit,
 }
 
+/// What makes two kernels the same compiled kernel: placement, program text, weight files.
+type ContentKey = (Placement, String, Vec<(String, Vec<u8>)>);
+
 /// The kernels and dispatches of a plan.
 pub(super) struct Built {
     pub kernels: Vec<PlannedKernel>,
@@ -78,8 +81,7 @@ pub(super) fn build(
 ) -> Result<Built, PlanError> {
     let mut kernels: Vec<PlannedKernel> = Vec::new();
     let mut dispatches = Vec::with_capacity(groups.len());
-    let mut by_content: HashMap<(Placement, String, Vec<(String, Vec<u8>)>), usize> =
-        HashMap::new();
+    let mut by_content: HashMap<ContentKey, usize> = HashMap::new();
     let mut scopes_of: Vec<Vec<Option<String>>> = Vec::new();
     let mut covers_of: Vec<Vec<String>> = Vec::new();
     for (index, mut group) in groups.into_iter().enumerate() {

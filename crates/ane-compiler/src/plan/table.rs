@@ -63,15 +63,8 @@ impl Plan {
             .max(6);
         writeln!(
             s,
-            "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11}  {:<44} {}",
-            "kernel",
-            "place",
-            "disp",
-            "FLOPs/disp",
-            "bytes in",
-            "bytes out",
-            "main ops",
-            "limited by"
+            "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11}  {:<44} limited by",
+            "kernel", "place", "disp", "FLOPs/disp", "bytes in", "bytes out", "main ops",
         )?;
         for (k, kernel) in self.kernels.iter().enumerate() {
             let first = self.dispatches.iter().find(|d| d.kernel == k);

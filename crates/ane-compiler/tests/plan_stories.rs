@@ -1,0 +1,61 @@
+//! Stories110M (llama2.c: 12 layers, dim 768, hidden 2048, 12 heads, seq 256, vocab 32000,
+//! batch 1) plans without running anything: far fewer compiles than the ~119-per-process budget,
+//! two ANE dispatches per layer, and the ANE's share of the training FLOPs reported for both
+//! weight-gradient placements (maderix keeps dW on the CPU, ane-facts §7.2).
+
+mod plan_support;
+
+use ane_compiler::place::{DwPlacement, PlaceReason, Placement};
+use ane_compiler::plan::{plan_training_step, PlanOptions};
+use ane_mil::chip::ChipFamily;
+use plan_support::models::{llama, LlamaShape};
+
+#[test]
+fn stories110m_plans_with_few_compiles_on_both_chip_classes() {
+    let graph = llama(LlamaShape::stories110m());
+    for family in [ChipFamily::M4, ChipFamily::M1] {
+        for dw in [DwPlacement::Ane, DwPlacement::Host] {
+            let plan = plan_training_step(&graph, &PlanOptions::new(family).with_dw(dw))
+                .unwrap_or_else(|e| panic!("Stories110M on {family}: {e}"));
+            println!("{plan}");
+            assert!(plan.compiles.ane + plan.compiles.host < 100, "{plan}");
+            let share = plan.ane_flop_share();
+            assert!(share > 0.5 && share <= 1.0, "{plan}");
+            // Every layer's forward and backward share one kernel each.
+            let per_layer: Vec<_> = plan
+                .kernels
+                .iter()
+                .filter(|k| k.placement == Placement::Ane && k.dispatches_per_step == 12)
+                .collect();
+            assert_eq!(per_layer.len(), 2, "{plan}");
+            // Training FLOPs ≈ 3 × forward (6·params·tokens plus attention): ~176 GFLOP.
+            let total = plan.totals.ane_flops + plan.totals.host_flops;
+            assert!((170e9..185e9).contains(&(total as f64)), "{total}");
+        }
+    }
+}
+
+#[test]
+fn the_32000_row_classifier_exceeds_the_m1_axis_cap_and_runs_on_the_host() {
+    let graph = llama(LlamaShape::stories110m());
+    let m1 = plan_training_step(&graph, &PlanOptions::new(ChipFamily::M1)).unwrap();
+    let m4 = plan_training_step(&graph, &PlanOptions::new(ChipFamily::M4)).unwrap();
+    let head = |plan: &ane_compiler::plan::Plan| {
+        plan.graph
+            .nodes()
+            .iter()
+            .position(|n| {
+                n.op == ane_compiler::Op::Linear
+                    && plan.graph.shape(n.output).unwrap().last() == Some(32000)
+            })
+            .unwrap()
+    };
+    let on_m1 = &m1.placements[head(&m1)];
+    assert_eq!(on_m1.placement, Placement::Host);
+    let PlaceReason::Lowering(why) = &on_m1.reason else {
+        panic!("{:?}", on_m1.reason)
+    };
+    assert!(why.contains("32000") && why.contains("16384"), "{why}");
+    assert_eq!(m4.placements[head(&m4)].placement, Placement::Ane);
+    assert!(m1.ane_flop_share() < m4.ane_flop_share());
+}
