@@ -183,3 +183,57 @@ fn every_placement_records_its_reason() {
         assert!(!p.reason.to_string().is_empty());
     }
 }
+
+#[test]
+fn a_tiny_axis_cap_chunks_the_classifier_and_splits_kernels_without_changing_gradients() {
+    // Vocabulary 100 over a cap of 96: the classifier is chunked; the layers' packed inputs
+    // (at most 96 × 96 elements) force many caps splits.
+    let shape = models::LlamaShape {
+        layers: 2,
+        dim: 64,
+        hidden: 64,
+        heads: 4,
+        seq: 32,
+        vocab: 100,
+        batch: 1,
+    };
+    let graph = models::llama(shape);
+    let mut caps = ChipFamily::M1.caps();
+    caps.max_axis_size = 96;
+    let options = PlanOptions {
+        chip: caps,
+        precision: Precision::Fp32,
+        dw: DwPlacement::Ane,
+        abi: Abi::Packed,
+    };
+    let plan = plan_training_step(&graph, &options).unwrap();
+    assert_eq!(plan.chunked, 3, "{plan}");
+    assert!(plan
+        .dispatches
+        .iter()
+        .any(|d| matches!(d.limit, GroupLimit::Caps(_))));
+    let four = plan_training_step(
+        &models::llama(models::LlamaShape { layers: 4, ..shape }),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        plan.compiles, four.compiles,
+        "splits are the same in every layer"
+    );
+    let feeds = model_feeds(&graph, 21, 0.2, 100);
+    let host = host_feeds(&graph, &feeds);
+    let want = plan_support::runner::run_unpartitioned(&graph, &host);
+    let got = run_plan(&plan, &host);
+    for (name, values) in &got {
+        let scale = want[name]
+            .iter()
+            .fold(0f32, |m, v| m.max(v.abs()))
+            .max(1e-30);
+        let err = values
+            .iter()
+            .zip(&want[name])
+            .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(err / scale < 1e-5, "{name}: {err} of {scale}");
+    }
+}

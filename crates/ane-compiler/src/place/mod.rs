@@ -8,10 +8,13 @@
 //! 3. weight gradients go where [`DwPlacement`] says ([`weight_grad`]);
 //! 4. every other op is *probed*: lowered alone as an ANE kernel for the target chip, validated and
 //!    linted; any failure (an axis over the cap, a packing that does not fit, a lint rejection)
-//!    sends it to the host with that message ([`probe`]);
-//! 5. free ops stranded between host ops follow them to the host ([`affinity`]).
+//!    sends it to the host with that message;
+//! 5. free ops stranded between host ops follow them to the host.
+//!
+//! Before placement, [`chunk`] splits contractions over the chip's axis cap into pieces that fit.
 
 mod affinity;
+pub mod chunk;
 mod probe;
 pub mod weight_grad;
 

@@ -7,6 +7,9 @@ use crate::place::{DwPlacement, PlaceReason, Placement};
 use std::collections::BTreeMap;
 use std::fmt::{self, Write};
 
+/// How many caps splits the table spells out.
+const CAPS_LINES: usize = 5;
+
 /// `12.3 G`, `456.0 M`, `7.0 k`, `12`.
 pub fn human(n: u64) -> String {
     let n = n as f64;
@@ -107,6 +110,13 @@ impl Plan {
             "compiles: {} ANE kernels (budget ~{} per process), {} host kernels",
             self.compiles.ane, self.options.chip.compile_limit, self.compiles.host
         )?;
+        if self.chunked > 0 {
+            writeln!(
+                s,
+                "chunked: {} contractions over the {} axis cap of {} split into pieces that fit",
+                self.chunked, self.options.chip.family, self.options.chip.max_axis_size
+            )?;
+        }
         let mut limits: BTreeMap<&str, usize> = BTreeMap::new();
         for d in &self.dispatches {
             *limits.entry(d.limit.kind()).or_insert(0) += 1;

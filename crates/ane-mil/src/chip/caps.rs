@@ -46,7 +46,7 @@ pub const MIN_IO_CHANNELS_REPORTED: usize = 64;
 
 /// What one chip family's Neural Engine accepts. Read by the ANE device (dialect, alignment), by
 /// the compiler's placement and partitioner (axis caps, ops to keep on the host) and by the
-/// pre-compile lint ([`super::lint`]), so a limit lives in exactly one place.
+/// pre-compile lint ([`super::lint()`]), so a limit lives in exactly one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChipCaps {
     /// The family these values describe.
