@@ -64,7 +64,7 @@ fn zero_short(dst: &mut [f32]) {
 /// `col[(c, k), o] = x[c, o·s + k·dil − pad_before]`, 0 where that falls in the padding.
 pub(super) fn im2col(geo: &Geometry, input: &[f32], col: &mut [f32]) {
     if geo.in_sp.len() == 2 {
-        return im2col_2d(geo, input, col);
+        return im2col_2d(geo, input, col, 0..geo.out_sp[0]);
     }
     let s = geo.in_sp.len();
     let last = s - 1;
@@ -123,22 +123,33 @@ pub(super) fn im2col(geo: &Geometry, input: &[f32], col: &mut [f32]) {
     }
 }
 
-/// [`im2col`] for 2-D images with the bookkeeping hoisted out of the row loop (2-D convs are
-/// the hot case: their rows are short, so per-row overhead dominates the generic version).
-fn im2col_2d(geo: &Geometry, input: &[f32], col: &mut [f32]) {
+/// [`im2col`] for 2-D images, restricted to output rows `rows` (`col` then holds
+/// `rows.len() · out_w` columns), with the bookkeeping hoisted out of the row loop: 2-D rows
+/// are short, so per-row overhead dominates the generic version.
+pub(super) fn im2col_2d(
+    geo: &Geometry,
+    input: &[f32],
+    col: &mut [f32],
+    rows: std::ops::Range<usize>,
+) {
     let (h, w) = (geo.in_sp[0], geo.in_sp[1]);
     let (out_h, out_w) = (geo.out_sp[0], geo.out_sp[1]);
     let (stride_y, stride_x) = (geo.strides[0], geo.strides[1]);
-    let mut rows = col.chunks_exact_mut(out_h * out_w);
+    let tile = rows.len() * out_w;
+    let mut col_rows = col.chunks_exact_mut(tile);
     for c in 0..geo.cin_g {
         let plane = &input[c * h * w..(c + 1) * h * w];
         for ky in 0..geo.kernel[0] {
             let off_y = (ky * geo.dilations[0]) as isize - geo.pads_before[0] as isize;
             let (y_lo, y_hi) = valid_range(out_h, h, stride_y, off_y);
+            // Valid output rows inside this tile, relative to its first row.
+            let y_lo = y_lo.clamp(rows.start, rows.end) - rows.start;
+            let y_hi = y_hi.clamp(rows.start, rows.end) - rows.start;
+            let y_hi = y_hi.max(y_lo);
             for kx in 0..geo.kernel[1] {
                 let off_x = (kx * geo.dilations[1]) as isize - geo.pads_before[1] as isize;
                 let (x_lo, x_hi) = valid_range(out_w, w, stride_x, off_x);
-                let Some(row) = rows.next() else { return };
+                let Some(row) = col_rows.next() else { return };
                 if x_lo >= x_hi {
                     row.fill(0.0);
                     continue;
@@ -148,7 +159,7 @@ fn im2col_2d(geo: &Geometry, input: &[f32], col: &mut [f32]) {
                 // First input column read, ≥ 0 by construction of x_lo.
                 let x_first = ((x_lo * stride_x) as isize + off_x) as usize;
                 for oy in y_lo..y_hi {
-                    let iy = ((oy * stride_y) as isize + off_y) as usize;
+                    let iy = (((rows.start + oy) * stride_y) as isize + off_y) as usize;
                     let src = &plane[iy * w + x_first..(iy + 1) * w];
                     let seg = &mut row[oy * out_w..(oy + 1) * out_w];
                     zero_short(&mut seg[..x_lo]);

@@ -3,13 +3,16 @@
 //! allocates nothing but its result (whole-tensor f32 copies would be fresh allocations that
 //! the allocator returns to the OS and faults back in on every call).
 
-use super::im2col::{col2im, im2col};
+use super::im2col::{col2im, im2col, im2col_2d};
 use super::Geometry;
 use crate::convert::Storage;
 use crate::error::CpuError;
 use crate::gemm::{gemm_f32, MatMut, MatRef};
 use crate::threads;
 use rayon::prelude::*;
+
+/// Elements of an im2col band that fit comfortably in a core's L2 cache (256 KiB of f32).
+const L2_BAND_ELEMENTS: usize = 1 << 16;
 
 /// Whether to run (image, group) tasks in parallel with single-threaded GEMMs (many tasks, or
 /// tasks too small for a parallel GEMM to pay) rather than one by one with a parallel GEMM.
@@ -100,10 +103,18 @@ pub(super) fn run_conv<T: Storage>(
         let x_task = &x[index * in_chunk..(index + 1) * in_chunk];
         let w_g = &w[g * geo.cout_g * rows..(g + 1) * geo.cout_g * rows];
         let direct_in = T::as_f32(x_task);
-        // Scratch: [widened input][im2col][f32 output], each only when needed.
+        // 2-D convs are expanded and multiplied a band of output rows at a time, so the
+        // im2col band stays in L2 cache between being written and being read by the GEMM.
+        let band_rows = if geo.in_sp.len() == 2 && !pointwise {
+            (L2_BAND_ELEMENTS / (rows * geo.out_sp[1]).max(1)).clamp(1, geo.out_sp[0])
+        } else {
+            geo.out_sp[0]
+        };
+        let band_len = rows * band_rows * (geo.out_plane() / geo.out_sp[0].max(1));
+        // Scratch: [widened input][im2col band][f32 output], each only when needed.
         let lens = [
             if direct_in.is_some() { 0 } else { in_chunk },
-            if pointwise { 0 } else { rows * geo.out_plane() },
+            if pointwise { 0 } else { band_len },
             if T::as_f32(out_data).is_some() {
                 0
             } else {
@@ -125,22 +136,46 @@ pub(super) fn run_conv<T: Storage>(
                     wide_in
                 }
             };
-            let cols: &[f32] = if pointwise {
-                // A 1×1, stride-1, unpadded kernel reads the input as its own im2col matrix.
-                input
-            } else {
-                im2col(geo, input, col);
-                col
-            };
             let compute = |result: &mut [f32]| {
                 let accumulate = fill_bias(result, bias, g * geo.cout_g, geo.out_plane());
-                gemm_f32(
-                    MatMut::row_major(result, geo.cout_g, geo.out_plane())?,
-                    MatRef::row_major(w_g, geo.cout_g, rows)?,
-                    MatRef::row_major(cols, rows, geo.out_plane())?,
-                    accumulate,
-                    parallel,
-                )
+                let w_mat = MatRef::row_major(w_g, geo.cout_g, rows)?;
+                if pointwise || geo.in_sp.len() != 2 {
+                    let cols = if pointwise {
+                        // A 1×1, stride-1, unpadded kernel reads the input as its own im2col
+                        // matrix.
+                        input
+                    } else {
+                        im2col(geo, input, col);
+                        &col[..]
+                    };
+                    return gemm_f32(
+                        MatMut::row_major(result, geo.cout_g, geo.out_plane())?,
+                        w_mat,
+                        MatRef::row_major(cols, rows, geo.out_plane())?,
+                        accumulate,
+                        parallel,
+                    );
+                }
+                let out_w = geo.out_sp[1];
+                for first in (0..geo.out_sp[0]).step_by(band_rows) {
+                    let band = first..(first + band_rows).min(geo.out_sp[0]);
+                    let width = band.len() * out_w;
+                    let band_col = &mut col[..rows * width];
+                    im2col_2d(geo, input, band_col, band);
+                    gemm_f32(
+                        MatMut::new(
+                            &mut result[first * out_w..],
+                            geo.cout_g,
+                            width,
+                            geo.out_plane(),
+                        )?,
+                        w_mat,
+                        MatRef::row_major(band_col, rows, width)?,
+                        accumulate,
+                        parallel,
+                    )?;
+                }
+                Ok(())
             };
             write_output(out_data, wide_out, compute)
         })
