@@ -206,6 +206,13 @@ fn conv_matches_reference_over_shapes_and_options() {
         false,
         &params(&[1, 1], &[1, 1], &[(3, 3), (2, 3)], 1),
     );
+    // Several L2 bands of output rows, with strides, dilation and uneven padding.
+    check_conv(
+        &[1, 8, 64, 63],
+        &[8, 8, 3, 3],
+        true,
+        &params(&[2, 2], &[2, 1], &[(2, 1), (1, 1)], 1),
+    );
     // Enough tasks for the parallel-over-images path, and one big image for the parallel GEMM.
     check_conv(
         &[8, 4, 9, 9],
