@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use ane_trainer::nn::{InputSpec, Linear, Loss, Model, Relu, Sequential};
-//! let net = Sequential::new().add(Linear::new(784, 256)).add(Relu).add(Linear::new(256, 10));
+//! let net = Sequential::new().then(Linear::new(784, 256)).then(Relu).then(Linear::new(256, 10));
 //! let model = Model::new(net, InputSpec::images(&[784])).unwrap();
 //! let params = model.init_params(42).unwrap();          // 0.weight, 0.bias, 2.weight, 2.bias
 //! let train = model.build_training_graph(32, Loss::CrossEntropy).unwrap();

@@ -19,7 +19,7 @@ impl Sequential {
     }
 
     /// The chain with `module` appended (builder style).
-    pub fn add(mut self, module: impl Module + 'static) -> Self {
+    pub fn then(mut self, module: impl Module + 'static) -> Self {
         self.push(module);
         self
     }
