@@ -561,3 +561,109 @@ fn data_inputs_are_typed_for_the_executor() {
         "i32[5]"
     );
 }
+
+#[test]
+fn every_layer_type_traces_and_differentiates() {
+    use ane_trainer::nn::{
+        AvgPool2d, Conv2d, Dropout, Flatten, Gelu, LayerNorm, MaxPool2d, RmsNorm, Sigmoid, Silu,
+    };
+    // [B, 4, 6, 6] → conv(groups 2, stride 1, pad 1, no bias) → GELU → avg pool 2 (pad 1, count
+    // excludes pad) → conv 3×3 → tanh-GELU → max pool 2 → flatten → Linear → LayerNorm → SiLU →
+    // Dropout → Linear → RMSNorm → Sigmoid → Linear → logits [B, 3].
+    let net = Sequential::new()
+        .then(Conv2d::new(4, 6, 3).padding(1).groups(2).no_bias())
+        .then(Gelu::new())
+        .then(AvgPool2d::new(2).padding(1).count_include_pad(false))
+        .then(Conv2d::new(6, 4, 3).stride(1))
+        .then(Gelu::tanh())
+        .then(MaxPool2d::new(2))
+        .then(Flatten)
+        .then(Linear::new(4, 8))
+        .then(LayerNorm::new(8))
+        .then(Silu)
+        .then(Dropout::new(0.2))
+        .then(Linear::new(8, 5).no_bias())
+        .then(RmsNorm::new(5))
+        .then(Sigmoid)
+        .then(Linear::new(5, 3));
+    let model = Model::new(net, InputSpec::images(&[4, 6, 6])).unwrap();
+    let names: Vec<&str> = model
+        .param_specs()
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "0.weight",
+            "3.weight",
+            "3.bias",
+            "7.weight",
+            "7.bias",
+            "8.weight",
+            "8.bias",
+            "11.weight",
+            "12.weight",
+            "14.weight",
+            "14.bias"
+        ]
+    );
+    assert_eq!(model.param_specs()[0].shape, [6, 2, 3, 3]);
+    let mut store = model.init_params(4).unwrap();
+    // Move the norm weights off 1 and biases off their init so every parameter matters.
+    for p in store.params_mut() {
+        if p.name().starts_with("8.") || p.name().starts_with("12.") {
+            let v: Vec<f32> = (0..p.len()).map(|i| 0.7 + 0.05 * i as f32).collect();
+            p.set_master(&v).unwrap();
+        }
+    }
+    let train = model.build_training_graph(2, Loss::CrossEntropy).unwrap();
+    assert!(train.dropout_rng.is_some());
+    let (loss, check) = check_gradients(&model, &store, 2, Loss::CrossEntropy, 3, 6, 5);
+    assert!(loss.is_finite());
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    assert!(check.nonzero * 2 >= check.checked, "{check:?}");
+    let summary = model.summary();
+    assert!(
+        summary.contains("0.weight") && summary.contains("11 tensors"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn full_size_presets_build_training_and_eval_graphs() {
+    for name in ["mlp", "cnn", "stories260k", "stories15m", "stories110m"] {
+        let model = preset_model(name, &[]);
+        let train = model.build_training_graph(2, Loss::CrossEntropy).unwrap();
+        assert_eq!(train.grads.len(), model.param_specs().len(), "{name}");
+        for g in &train.grads {
+            let value = train.graph.output_value(&g.output).unwrap();
+            let spec = model
+                .param_specs()
+                .iter()
+                .find(|s| s.name == g.param)
+                .unwrap();
+            assert_eq!(
+                train.graph.shape(value).unwrap().dims(),
+                spec.shape.as_slice()
+            );
+        }
+        let eval = model.build_eval_graph(2, None).unwrap();
+        let logits = eval.graph.output_value("logits").unwrap();
+        let expected: Vec<usize> = match name {
+            "mlp" | "cnn" => vec![2, 10],
+            "stories260k" => vec![2, 512, 512],
+            _ => vec![2, 256, 32000],
+        };
+        assert_eq!(
+            eval.graph.shape(logits).unwrap().dims(),
+            expected.as_slice(),
+            "{name}"
+        );
+        eprintln!(
+            "{name}: {} forward nodes (eval), {} training-step nodes",
+            eval.graph.nodes().len(),
+            train.graph.nodes().len()
+        );
+    }
+}
