@@ -12,14 +12,12 @@
 //! once: measured faster than im2col in f16 + `gemm`'s f16 kernel (see benches/conv.rs).
 //! Callers work out padding: [`same_padding`] gives MIL's `same` / `same_lower` split.
 
-use crate::convert::{f16_to_f32_vec, f32_to_f16_vec};
+use crate::convert::Storage;
 use crate::error::CpuError;
-use crate::gemm::{gemm_f32, MatMut, MatRef};
 use crate::shape::num_elements;
 use crate::tensor::{Tensor, TensorRef};
 use crate::threads;
 use half::f16;
-use rayon::prelude::*;
 
 /// Strides, dilations, padding and groups of a convolution over `S` spatial dimensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,198 +266,18 @@ pub fn conv_f32(
     params: &ConvParams,
 ) -> Result<Tensor<f32>, CpuError> {
     let geo = conv_geometry(x.shape(), weight.shape(), params)?;
-    check_bias("conv", bias, geo.cout())?;
-    let mut out_shape = vec![geo.batch, geo.cout()];
-    out_shape.extend_from_slice(&geo.out_sp);
-    let mut out = vec![0f32; num_elements("conv", &out_shape)?];
-    run_conv(&geo, x.data(), weight.data(), bias, &mut out)?;
-    Ok(Tensor {
-        data: out,
-        shape: out_shape,
-    })
+    conv_stored(&geo, x.data(), weight.data(), bias)
 }
 
-/// MIL `conv` on f16 tensors (bias given in f32): computed in f32, output rounded once.
+/// MIL `conv` on f16 tensors (bias given in f32): computed in f32, each output rounded once.
 pub fn conv_f16(
     x: TensorRef<'_, f16>,
     weight: TensorRef<'_, f16>,
     bias: Option<&[f32]>,
     params: &ConvParams,
 ) -> Result<Tensor<f16>, CpuError> {
-    let x32 = f16_to_f32_vec(x.data());
-    let w32 = f16_to_f32_vec(weight.data());
-    let out = conv_f32(
-        TensorRef::new(&x32, x.shape())?,
-        TensorRef::new(&w32, weight.shape())?,
-        bias,
-        params,
-    )?;
-    Ok(Tensor {
-        data: f32_to_f16_vec(&out.data),
-        shape: out.shape,
-    })
-}
-
-/// Whether to run (image, group) tasks in parallel with single-threaded GEMMs.
-fn parallel_over_tasks(tasks: usize, flops_per_task: usize) -> bool {
-    let threads = threads::available();
-    threads > 1 && tasks > 1 && (tasks >= 2 * threads || flops_per_task < 1 << 22)
-}
-
-fn run_conv(
-    geo: &Geometry,
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    out: &mut [f32],
-) -> Result<(), CpuError> {
-    let in_chunk = geo.cin_g * geo.in_plane();
-    let out_chunk = geo.cout_g * geo.out_plane();
-    let rows = geo.cin_g * geo.taps();
-    if out_chunk == 0 {
-        return Ok(());
-    }
-    let tasks = geo.batch * geo.groups;
-    let pointwise = geo.is_pointwise();
-    let task = |index: usize, out_chunk_data: &mut [f32], col: &mut Vec<f32>, parallel: bool| {
-        let g = index % geo.groups;
-        let input = &x[index * in_chunk..(index + 1) * in_chunk];
-        let cols = if pointwise {
-            input
-        } else {
-            col.resize(rows * geo.out_plane(), 0.0);
-            im2col(geo, input, col);
-            &col[..]
-        };
-        let w_g = &w[g * geo.cout_g * rows..(g + 1) * geo.cout_g * rows];
-        let accumulate = fill_bias(out_chunk_data, bias, g * geo.cout_g, geo.out_plane());
-        gemm_f32(
-            MatMut::row_major(out_chunk_data, geo.cout_g, geo.out_plane())?,
-            MatRef::row_major(w_g, geo.cout_g, rows)?,
-            MatRef::row_major(cols, rows, geo.out_plane())?,
-            accumulate,
-            parallel,
-        )
-    };
-    let flops = 2 * geo.cout_g * rows * geo.out_plane();
-    if parallel_over_tasks(tasks, flops) {
-        out.par_chunks_mut(out_chunk)
-            .enumerate()
-            .try_for_each_init(Vec::new, |col, (index, chunk)| {
-                task(index, chunk, col, false)
-            })
-    } else {
-        let mut col = Vec::new();
-        for (index, chunk) in out.chunks_mut(out_chunk).enumerate() {
-            task(index, chunk, &mut col, true)?;
-        }
-        Ok(())
-    }
-}
-
-/// Writes each channel's bias into its output rows (for a GEMM that accumulates onto them);
-/// returns whether it did.
-fn fill_bias(out: &mut [f32], bias: Option<&[f32]>, first_channel: usize, plane: usize) -> bool {
-    match bias {
-        Some(b) => {
-            for (c, row) in out.chunks_mut(plane).enumerate() {
-                row.fill(b[first_channel + c]);
-            }
-            true
-        }
-        None => false,
-    }
-}
-
-/// For positions `idx` in `0..count` mapped to `idx·stride + offset`, the sub-range whose image
-/// lies in `0..limit`.
-fn valid_range(count: usize, limit: usize, stride: usize, offset: isize) -> (usize, usize) {
-    // First idx with idx·stride + offset ≥ 0.
-    let lo = if offset >= 0 {
-        0
-    } else {
-        (offset.unsigned_abs()).div_ceil(stride)
-    };
-    // First idx with idx·stride + offset ≥ limit.
-    let hi = if (limit as isize) <= offset {
-        0
-    } else {
-        ((limit as isize - offset) as usize).div_ceil(stride)
-    };
-    let hi = hi.min(count);
-    (lo.min(hi), hi)
-}
-
-/// Odometer over a multi-index with the given extents; returns false after the last index.
-fn advance(index: &mut [usize], extents: &[usize]) -> bool {
-    for d in (0..index.len()).rev() {
-        index[d] += 1;
-        if index[d] < extents[d] {
-            return true;
-        }
-        index[d] = 0;
-    }
-    false
-}
-
-/// Expands one group of one image `[C_in/g, *D]` into `col [C_in/g · ΠK, ΠD_out]`:
-/// `col[(c, k), o] = x[c, o·s + k·dil − pad_before]`, 0 where that falls in the padding.
-fn im2col(geo: &Geometry, input: &[f32], col: &mut [f32]) {
-    let s = geo.in_sp.len();
-    let last = s - 1;
-    let in_plane = geo.in_plane();
-    let out_plane = geo.out_plane();
-    let out_row = geo.out_sp[last];
-    let in_row = geo.in_sp[last];
-    let outer_out: Vec<usize> = geo.out_sp[..last].to_vec();
-    let in_strides = crate::shape::row_major_strides(&geo.in_sp);
-    let mut rows = col.chunks_mut(out_plane);
-    for c in 0..geo.cin_g {
-        let plane = &input[c * in_plane..(c + 1) * in_plane];
-        let mut k = vec![0usize; s];
-        loop {
-            // Row (c, k) of col; rows are produced in (c, k) order.
-            let Some(row) = rows.next() else { return };
-            let offset =
-                |d: usize| k[d] as isize * geo.dilations[d] as isize - geo.pads_before[d] as isize;
-            let (lo, hi) = valid_range(out_row, in_row, geo.strides[last], offset(last));
-            let outer_ranges: Vec<(usize, usize)> = (0..last)
-                .map(|d| valid_range(geo.out_sp[d], geo.in_sp[d], geo.strides[d], offset(d)))
-                .collect();
-            let mut o = vec![0usize; last];
-            for seg in row.chunks_mut(out_row) {
-                let inside =
-                    (0..last).all(|d| o[d] >= outer_ranges[d].0 && o[d] < outer_ranges[d].1);
-                if !inside || lo >= hi {
-                    seg.fill(0.0);
-                } else {
-                    let base: usize = (0..last)
-                        .map(|d| {
-                            ((o[d] * geo.strides[d]) as isize + offset(d)) as usize * in_strides[d]
-                        })
-                        .sum();
-                    let first = (lo * geo.strides[last]) as isize + offset(last);
-                    let src = &plane[base + first as usize..];
-                    seg[..lo].fill(0.0);
-                    let stride = geo.strides[last];
-                    if stride == 1 {
-                        seg[lo..hi].copy_from_slice(&src[..hi - lo]);
-                    } else {
-                        for (dst, val) in seg[lo..hi].iter_mut().zip(src.iter().step_by(stride)) {
-                            *dst = *val;
-                        }
-                    }
-                    seg[hi..].fill(0.0);
-                }
-                if !advance(&mut o, &outer_out) {
-                    break;
-                }
-            }
-            if !advance(&mut k, &geo.kernel) {
-                break;
-            }
-        }
-    }
+    let geo = conv_geometry(x.shape(), weight.shape(), params)?;
+    with_wide_weights(weight.data(), |w32| conv_stored(&geo, x.data(), w32, bias))
 }
 
 /// MIL `conv_transpose` in f32: `x [N, C_in, *D]`, `weight [C_in, C_out/groups, *K]`,
@@ -471,8 +289,72 @@ pub fn conv_transpose_f32(
     bias: Option<&[f32]>,
     params: &ConvTransposeParams,
 ) -> Result<Tensor<f32>, CpuError> {
+    let geo = conv_transpose_geometry(x.shape(), weight.shape(), params)?;
+    conv_transpose_stored(&geo, x.data(), weight.data(), bias)
+}
+
+/// MIL `conv_transpose` on f16 tensors (bias in f32): computed in f32, each output rounded
+/// once.
+pub fn conv_transpose_f16(
+    x: TensorRef<'_, f16>,
+    weight: TensorRef<'_, f16>,
+    bias: Option<&[f32]>,
+    params: &ConvTransposeParams,
+) -> Result<Tensor<f16>, CpuError> {
+    let geo = conv_transpose_geometry(x.shape(), weight.shape(), params)?;
+    with_wide_weights(weight.data(), |w32| {
+        conv_transpose_stored(&geo, x.data(), w32, bias)
+    })
+}
+
+/// Runs `f` on f16 weights widened to f32 in this thread's scratch memory.
+fn with_wide_weights<R>(w: &[f16], f: impl FnOnce(&[f32]) -> R) -> R {
+    threads::with_scratch(w.len(), |w32| {
+        f16::load(w, w32);
+        f(w32)
+    })
+}
+
+fn conv_stored<T: Storage>(
+    geo: &Geometry,
+    x: &[T],
+    w: &[f32],
+    bias: Option<&[f32]>,
+) -> Result<Tensor<T>, CpuError> {
+    check_bias("conv", bias, geo.cout())?;
+    let mut out_shape = vec![geo.batch, geo.cout()];
+    out_shape.extend_from_slice(&geo.out_sp);
+    let mut out = T::zeroed_vec(num_elements("conv", &out_shape)?);
+    run::run_conv(geo, x, w, bias, &mut out)?;
+    Ok(Tensor {
+        data: out,
+        shape: out_shape,
+    })
+}
+
+fn conv_transpose_stored<T: Storage>(
+    geo: &Geometry,
+    x: &[T],
+    w: &[f32],
+    bias: Option<&[f32]>,
+) -> Result<Tensor<T>, CpuError> {
+    check_bias("conv_transpose", bias, geo.cout())?;
+    let mut out_shape = vec![geo.batch, geo.cout()];
+    out_shape.extend_from_slice(&geo.out_sp);
+    let mut out = T::zeroed_vec(num_elements("conv_transpose", &out_shape)?);
+    run::run_conv_transpose(geo, x, w, bias, &mut out)?;
+    Ok(Tensor {
+        data: out,
+        shape: out_shape,
+    })
+}
+
+fn conv_transpose_geometry(
+    x_shape: &[usize],
+    w_shape: &[usize],
+    params: &ConvTransposeParams,
+) -> Result<Geometry, CpuError> {
     const OP: &str = "conv_transpose";
-    let (x_shape, w_shape) = (x.shape(), weight.shape());
     let s = check_params(
         OP,
         x_shape,
@@ -499,7 +381,7 @@ pub fn conv_transpose_f32(
             ),
         ));
     }
-    let geo = Geometry {
+    Ok(Geometry {
         batch: x_shape[0],
         groups: params.groups,
         cin_g: cin / params.groups,
@@ -510,149 +392,11 @@ pub fn conv_transpose_f32(
         strides: params.strides.clone(),
         dilations: params.dilations.clone(),
         pads_before: params.pads_before.clone(),
-    };
-    check_bias(OP, bias, geo.cout())?;
-    let mut out_shape = vec![geo.batch, geo.cout()];
-    out_shape.extend_from_slice(&geo.out_sp);
-    let mut out = vec![0f32; num_elements(OP, &out_shape)?];
-    run_conv_transpose(&geo, x.data(), weight.data(), bias, &mut out)?;
-    Ok(Tensor {
-        data: out,
-        shape: out_shape,
     })
 }
 
-/// MIL `conv_transpose` on f16 tensors (bias in f32): computed in f32, output rounded once.
-pub fn conv_transpose_f16(
-    x: TensorRef<'_, f16>,
-    weight: TensorRef<'_, f16>,
-    bias: Option<&[f32]>,
-    params: &ConvTransposeParams,
-) -> Result<Tensor<f16>, CpuError> {
-    let x32 = f16_to_f32_vec(x.data());
-    let w32 = f16_to_f32_vec(weight.data());
-    let out = conv_transpose_f32(
-        TensorRef::new(&x32, x.shape())?,
-        TensorRef::new(&w32, weight.shape())?,
-        bias,
-        params,
-    )?;
-    Ok(Tensor {
-        data: f32_to_f16_vec(&out.data),
-        shape: out.shape,
-    })
-}
-
-fn run_conv_transpose(
-    geo: &Geometry,
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    out: &mut [f32],
-) -> Result<(), CpuError> {
-    let in_chunk = geo.cin_g * geo.in_plane();
-    let out_chunk = geo.cout_g * geo.out_plane();
-    let col_rows = geo.cout_g * geo.taps();
-    if out_chunk == 0 {
-        return Ok(());
-    }
-    if geo.in_plane() == 0 {
-        // No input positions: the output is the bias alone.
-        for (index, chunk) in out.chunks_mut(out_chunk).enumerate() {
-            fill_bias(
-                chunk,
-                bias,
-                (index % geo.groups) * geo.cout_g,
-                geo.out_plane(),
-            );
-        }
-        return Ok(());
-    }
-    let tasks = geo.batch * geo.groups;
-    let task = |index: usize, out_data: &mut [f32], col: &mut Vec<f32>, parallel: bool| {
-        let g = index % geo.groups;
-        let input = &x[index * in_chunk..(index + 1) * in_chunk];
-        let w_g = &w[g * geo.cin_g * col_rows..(g + 1) * geo.cin_g * col_rows];
-        col.resize(col_rows * geo.in_plane(), 0.0);
-        gemm_f32(
-            MatMut::row_major(col, col_rows, geo.in_plane())?,
-            MatRef::row_major(w_g, geo.cin_g, col_rows)?.t(),
-            MatRef::row_major(input, geo.cin_g, geo.in_plane())?,
-            false,
-            parallel,
-        )?;
-        if !fill_bias(out_data, bias, g * geo.cout_g, geo.out_plane()) {
-            out_data.fill(0.0);
-        }
-        col2im(geo, col, out_data);
-        Ok(())
-    };
-    let flops = 2 * col_rows * geo.cin_g * geo.in_plane();
-    if parallel_over_tasks(tasks, flops) {
-        out.par_chunks_mut(out_chunk)
-            .enumerate()
-            .try_for_each_init(Vec::new, |col, (index, chunk)| {
-                task(index, chunk, col, false)
-            })
-    } else {
-        let mut col = Vec::new();
-        for (index, chunk) in out.chunks_mut(out_chunk).enumerate() {
-            task(index, chunk, &mut col, true)?;
-        }
-        Ok(())
-    }
-}
-
-/// Scatter-adds `col [C_out/g · ΠK, ΠD_in]` into one group of one output image
-/// `[C_out/g, *D_out]`: `out[co, i·s + k·dil − pad_before] += col[(co, k), i]`.
-fn col2im(geo: &Geometry, col: &[f32], out: &mut [f32]) {
-    let s = geo.in_sp.len();
-    let last = s - 1;
-    let in_plane = geo.in_plane();
-    let out_plane = geo.out_plane();
-    let in_row = geo.in_sp[last];
-    let out_row = geo.out_sp[last];
-    let outer_in: Vec<usize> = geo.in_sp[..last].to_vec();
-    let out_strides = crate::shape::row_major_strides(&geo.out_sp);
-    let mut rows = col.chunks(in_plane);
-    for co in 0..geo.cout_g {
-        let plane = &mut out[co * out_plane..(co + 1) * out_plane];
-        let mut k = vec![0usize; s];
-        loop {
-            let Some(row) = rows.next() else { return };
-            let offset =
-                |d: usize| k[d] as isize * geo.dilations[d] as isize - geo.pads_before[d] as isize;
-            let (lo, hi) = valid_range(in_row, out_row, geo.strides[last], offset(last));
-            let outer_ranges: Vec<(usize, usize)> = (0..last)
-                .map(|d| valid_range(geo.in_sp[d], geo.out_sp[d], geo.strides[d], offset(d)))
-                .collect();
-            let mut i = vec![0usize; last];
-            for seg in row.chunks(in_row) {
-                let inside =
-                    (0..last).all(|d| i[d] >= outer_ranges[d].0 && i[d] < outer_ranges[d].1);
-                if inside && lo < hi {
-                    let base: usize = (0..last)
-                        .map(|d| {
-                            ((i[d] * geo.strides[d]) as isize + offset(d)) as usize * out_strides[d]
-                        })
-                        .sum();
-                    let first = ((lo * geo.strides[last]) as isize + offset(last)) as usize;
-                    let dst = &mut plane[base + first..];
-                    let stride = geo.strides[last];
-                    for (d, v) in dst.iter_mut().step_by(stride).zip(&seg[lo..hi]) {
-                        *d += *v;
-                    }
-                }
-                if !advance(&mut i, &outer_in) {
-                    break;
-                }
-            }
-            if !advance(&mut k, &geo.kernel) {
-                break;
-            }
-        }
-    }
-}
+mod im2col;
+mod run;
 
 #[cfg(test)]
 mod tests;

@@ -69,6 +69,57 @@ fn round_block(data: &mut [f32]) {
     }
 }
 
+/// Element types a tensor can be stored in, as seen by kernels that compute in f32: f32 itself
+/// (borrowed as is) or f16 (widened and narrowed in blocks with slice conversions).
+pub(crate) trait Storage: Copy + Send + Sync + 'static {
+    /// The data itself when it already is f32.
+    fn as_f32(data: &[Self]) -> Option<&[f32]>;
+    /// The data itself, mutably, when it already is f32.
+    fn as_f32_mut(data: &mut [Self]) -> Option<&mut [f32]>;
+    /// Widens `src` into `dst` (same length), on the calling thread.
+    fn load(src: &[Self], dst: &mut [f32]);
+    /// Narrows `src` into `dst` (same length, round to nearest even), on the calling thread.
+    fn store(src: &[f32], dst: &mut [Self]);
+    /// `n` zeros, allocated zeroed (fresh pages, no memset).
+    fn zeroed_vec(n: usize) -> Vec<Self>;
+}
+
+impl Storage for f32 {
+    fn as_f32(data: &[f32]) -> Option<&[f32]> {
+        Some(data)
+    }
+    fn as_f32_mut(data: &mut [f32]) -> Option<&mut [f32]> {
+        Some(data)
+    }
+    fn load(src: &[f32], dst: &mut [f32]) {
+        dst.copy_from_slice(src);
+    }
+    fn store(src: &[f32], dst: &mut [f32]) {
+        dst.copy_from_slice(src);
+    }
+    fn zeroed_vec(n: usize) -> Vec<f32> {
+        vec![0.0; n]
+    }
+}
+
+impl Storage for f16 {
+    fn as_f32(_: &[f16]) -> Option<&[f32]> {
+        None
+    }
+    fn as_f32_mut(_: &mut [f16]) -> Option<&mut [f32]> {
+        None
+    }
+    fn load(src: &[f16], dst: &mut [f32]) {
+        src.convert_to_f32_slice(dst);
+    }
+    fn store(src: &[f32], dst: &mut [f16]) {
+        dst.convert_from_f32_slice(src);
+    }
+    fn zeroed_vec(n: usize) -> Vec<f16> {
+        bytemuck::zeroed_vec(n)
+    }
+}
+
 fn check_lengths(op: &'static str, src: usize, dst: usize) -> Result<(), CpuError> {
     if src != dst {
         return Err(CpuError::invalid(

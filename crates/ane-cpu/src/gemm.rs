@@ -9,11 +9,11 @@
 //! the O(n³) product), and it gives exactly "accumulate in f32, round once", whereas `gemm`'s f16
 //! kernel rounds its accumulator to f16 between k-blocks.
 
-use crate::convert::{f16_to_f32_vec, f32_to_f16_vec};
+use crate::convert::{f16_to_f32, f32_to_f16};
 use crate::error::CpuError;
 use crate::shape::{broadcast_shapes, broadcast_strides, num_elements};
 use crate::tensor::{Tensor, TensorRef};
-use crate::threads::gemm_parallelism;
+use crate::threads::{gemm_parallelism, with_scratch};
 use half::f16;
 use rayon::prelude::*;
 
@@ -430,10 +430,10 @@ pub fn matmul_f16_to_f32(
     transposes: Transposes,
 ) -> Result<Tensor<f32>, CpuError> {
     let plan = MatmulPlan::new(a.shape(), b.shape(), transposes.a, transposes.b)?;
-    let a32 = f16_to_f32_vec(a.data());
-    let b32 = f16_to_f32_vec(b.data());
     let mut out = vec![0f32; num_elements("matmul", &plan.out_shape)?];
-    plan.run_f32(&a32, &b32, &mut out)?;
+    with_wide_operands(a.data(), b.data(), 0, |a32, b32, _| {
+        plan.run_f32(a32, b32, &mut out)
+    })?;
     Ok(Tensor {
         data: out,
         shape: plan.out_shape,
@@ -446,16 +446,42 @@ pub fn matmul_f16(
     b: TensorRef<'_, f16>,
     transposes: Transposes,
 ) -> Result<Tensor<f16>, CpuError> {
-    let wide = matmul_f16_to_f32(a, b, transposes)?;
+    let plan = MatmulPlan::new(a.shape(), b.shape(), transposes.a, transposes.b)?;
+    let len = num_elements("matmul", &plan.out_shape)?;
+    let mut out: Vec<f16> = bytemuck::zeroed_vec(len);
+    with_wide_operands(a.data(), b.data(), len, |a32, b32, out32| {
+        plan.run_f32(a32, b32, out32)?;
+        f32_to_f16(out32, &mut out)
+    })?;
     Ok(Tensor {
-        data: f32_to_f16_vec(&wide.data),
-        shape: wide.shape,
+        data: out,
+        shape: plan.out_shape,
+    })
+}
+
+/// Runs `f(a32, b32, out32)` with both operands widened to f32 and an f32 result buffer of
+/// `out_len`, all in this thread's scratch memory: fresh multi-megabyte buffers on every call
+/// would be returned to the OS and faulted back in each time.
+fn with_wide_operands<R>(
+    a: &[f16],
+    b: &[f16],
+    out_len: usize,
+    f: impl FnOnce(&[f32], &[f32], &mut [f32]) -> R,
+) -> R {
+    with_scratch(a.len() + b.len() + out_len, |buf| {
+        let (a32, rest) = buf.split_at_mut(a.len());
+        let (b32, out32) = rest.split_at_mut(b.len());
+        // Lengths match by construction.
+        let _ = f16_to_f32(a, a32);
+        let _ = f16_to_f32(b, b32);
+        f(a32, b32, out32)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::{f16_to_f32_vec, f32_to_f16_vec};
     use crate::tests_support::{assert_close, random_vec};
 
     /// Naive f64 matmul of already-laid-out [batch, m, k] and [batch, k, n] blocks.

@@ -410,6 +410,48 @@ mod tests {
     }
 
     #[test]
+    fn cumsum_matches_naive_on_rank_1_and_rank_5() {
+        for (shape, axis) in [
+            (vec![9usize], 0isize),
+            (vec![2, 1, 3, 4, 2], 3),
+            (vec![2, 1, 3, 4, 2], -5),
+        ] {
+            let data: Vec<f32> = (0..shape.iter().product::<usize>())
+                .map(|i| (i as f32 * 0.7).cos())
+                .collect();
+            let a = normalize_axis("t", axis, shape.len()).unwrap();
+            let strides = row_major_strides(&shape);
+            for (exclusive, reverse) in [(false, false), (true, false), (false, true), (true, true)]
+            {
+                let got = cumsum_f32(
+                    TensorRef::new(&data, &shape).unwrap(),
+                    axis,
+                    CumsumOptions { exclusive, reverse },
+                )
+                .unwrap();
+                for (flat, &g) in got.data.iter().enumerate() {
+                    let i = flat / strides[a] % shape[a];
+                    let base = flat - i * strides[a];
+                    let included = |j: usize| match (exclusive, reverse) {
+                        (false, false) => j <= i,
+                        (true, false) => j < i,
+                        (false, true) => j >= i,
+                        (true, true) => j > i,
+                    };
+                    let expected: f64 = (0..shape[a])
+                        .filter(|&j| included(j))
+                        .map(|j| data[base + j * strides[a]] as f64)
+                        .sum();
+                    assert!(
+                        (g as f64 - expected).abs() < 1e-6,
+                        "{shape:?} axis {axis} at {flat}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn broadcast_offsets_follow_numpy() {
         let offsets: Vec<usize> = BroadcastOffsets::new(&[3, 1], &[2, 3, 2])
             .unwrap()

@@ -3,6 +3,7 @@
 pub mod checkpoint;
 pub mod data;
 pub mod metrics;
+pub mod nn;
 pub mod optim;
 pub mod params;
 pub mod rng;

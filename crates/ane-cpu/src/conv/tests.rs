@@ -2,6 +2,7 @@
 //! conv_transpose.
 
 use super::*;
+use crate::convert::{f16_to_f32_vec, f32_to_f16_vec};
 use crate::tests_support::{assert_close, random_vec};
 
 /// Multi-index of `flat` in a row-major array of `shape`.
@@ -204,6 +205,13 @@ fn conv_matches_reference_over_shapes_and_options() {
         &[1, 1, 3, 3],
         false,
         &params(&[1, 1], &[1, 1], &[(3, 3), (2, 3)], 1),
+    );
+    // Several L2 bands of output rows, with strides, dilation and uneven padding.
+    check_conv(
+        &[1, 8, 64, 63],
+        &[8, 8, 3, 3],
+        true,
+        &params(&[2, 2], &[2, 1], &[(2, 1), (1, 1)], 1),
     );
     // Enough tasks for the parallel-over-images path, and one big image for the parallel GEMM.
     check_conv(
@@ -434,4 +442,65 @@ fn bad_conv_transpose_arguments_are_errors() {
     assert!(conv_transpose_f32(x, w, None, &tparams(&[1], &[1], &[0], &[6, 1], 1)).is_err());
     assert!(conv_transpose_f32(x, w, Some(&[0.0]), &tparams(&[1], &[1], &[0], &[6], 1)).is_err());
     assert!(conv_transpose_f32(x, w, None, &tparams(&[1], &[1], &[0], &[6], 1)).is_ok());
+}
+
+#[test]
+fn f16_storage_matches_rounded_f32_for_every_path() {
+    // 2-D with groups and bias (parallel tasks), 1-D, 3-D and pointwise, plus conv_transpose.
+    let cases: Vec<(Vec<usize>, Vec<usize>, ConvParams)> = vec![
+        (
+            vec![3, 4, 7, 6],
+            vec![6, 2, 3, 3],
+            params(&[2, 1], &[1, 1], &[(1, 1), (1, 1)], 2),
+        ),
+        (
+            vec![2, 3, 9],
+            vec![5, 3, 2],
+            params(&[1], &[2], &[(0, 1)], 1),
+        ),
+        (vec![1, 2, 3, 4, 5], vec![2, 2, 2, 2, 2], ConvParams::new(3)),
+        (vec![2, 5, 3, 3], vec![4, 5, 1, 1], ConvParams::new(2)),
+    ];
+    for (xs, ws, p) in cases {
+        let x = f32_to_f16_vec(&random_vec(xs.iter().product(), 41));
+        let w = f32_to_f16_vec(&random_vec(ws.iter().product(), 42));
+        let b = random_vec(ws[0], 43);
+        let got = conv_f16(
+            TensorRef::new(&x, &xs).unwrap(),
+            TensorRef::new(&w, &ws).unwrap(),
+            Some(&b),
+            &p,
+        )
+        .unwrap();
+        let (x32, w32) = (f16_to_f32_vec(&x), f16_to_f32_vec(&w));
+        let wide = conv_f32(
+            TensorRef::new(&x32, &xs).unwrap(),
+            TensorRef::new(&w32, &ws).unwrap(),
+            Some(&b),
+            &p,
+        )
+        .unwrap();
+        assert_eq!(got.shape, wide.shape);
+        assert_eq!(got.data, f32_to_f16_vec(&wide.data), "{xs:?} * {ws:?}");
+    }
+    let (xs, ws) = ([2, 4, 3, 5], [4, 3, 2, 3]);
+    let tp = tparams(&[2, 1], &[1, 2], &[1, 2], &[6, 7], 2);
+    let x = f32_to_f16_vec(&random_vec(120, 44));
+    let w = f32_to_f16_vec(&random_vec(72, 45));
+    let got = conv_transpose_f16(
+        TensorRef::new(&x, &xs).unwrap(),
+        TensorRef::new(&w, &ws).unwrap(),
+        None,
+        &tp,
+    )
+    .unwrap();
+    let (x32, w32) = (f16_to_f32_vec(&x), f16_to_f32_vec(&w));
+    let wide = conv_transpose_f32(
+        TensorRef::new(&x32, &xs).unwrap(),
+        TensorRef::new(&w32, &ws).unwrap(),
+        None,
+        &tp,
+    )
+    .unwrap();
+    assert_eq!(got.data, f32_to_f16_vec(&wide.data));
 }

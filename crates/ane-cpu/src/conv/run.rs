@@ -1,0 +1,260 @@
+//! Running conv and conv_transpose over (image, group) tasks, for f32 or f16 storage: inputs
+//! are widened and outputs narrowed per task in per-thread scratch memory, so an f16 call
+//! allocates nothing but its result (whole-tensor f32 copies would be fresh allocations that
+//! the allocator returns to the OS and faults back in on every call).
+
+use super::im2col::{col2im, im2col, im2col_2d};
+use super::Geometry;
+use crate::convert::Storage;
+use crate::error::CpuError;
+use crate::gemm::{gemm_f32, MatMut, MatRef};
+use crate::threads;
+use rayon::prelude::*;
+
+/// Elements of an im2col band that fit comfortably in a core's L2 cache (256 KiB of f32).
+const L2_BAND_ELEMENTS: usize = 1 << 16;
+
+/// Whether to run (image, group) tasks in parallel with single-threaded GEMMs (many tasks, or
+/// tasks too small for a parallel GEMM to pay) rather than one by one with a parallel GEMM.
+fn parallel_over_tasks(tasks: usize, flops_per_task: usize) -> bool {
+    let threads = threads::available();
+    threads > 1 && tasks > 1 && (tasks >= 2 * threads || flops_per_task < 1 << 22)
+}
+
+/// Runs `task(index, output_chunk, parallel_gemm)` for every (image, group) chunk of `out`.
+fn for_each_task<T: Send>(
+    out: &mut [T],
+    chunk: usize,
+    flops_per_task: usize,
+    task: impl Fn(usize, &mut [T], bool) -> Result<(), CpuError> + Sync,
+) -> Result<(), CpuError> {
+    let tasks = out.len() / chunk;
+    if parallel_over_tasks(tasks, flops_per_task) {
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .try_for_each(|(index, c)| task(index, c, false))
+    } else {
+        for (index, c) in out.chunks_mut(chunk).enumerate() {
+            task(index, c, true)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes each channel's bias into its output rows (for a GEMM that accumulates onto them);
+/// returns whether it did.
+fn fill_bias(out: &mut [f32], bias: Option<&[f32]>, first_channel: usize, plane: usize) -> bool {
+    match bias {
+        Some(b) => {
+            for (c, row) in out.chunks_mut(plane).enumerate() {
+                row.fill(b[first_channel + c]);
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+/// Runs `compute` on the output as f32: in place for f32 storage, else in `wide` and then
+/// narrowed into `out`.
+fn write_output<T: Storage>(
+    out: &mut [T],
+    wide: &mut [f32],
+    compute: impl FnOnce(&mut [f32]) -> Result<(), CpuError>,
+) -> Result<(), CpuError> {
+    match T::as_f32_mut(out) {
+        Some(direct) => compute(direct),
+        None => {
+            compute(wide)?;
+            T::store(wide, out);
+            Ok(())
+        }
+    }
+}
+
+/// Splits this thread's scratch memory into regions of the given lengths.
+fn split_regions<'a>(mut buf: &'a mut [f32], lens: &[usize]) -> Vec<&'a mut [f32]> {
+    let mut regions = Vec::with_capacity(lens.len());
+    for &len in lens {
+        let (head, tail) = std::mem::take(&mut buf).split_at_mut(len);
+        regions.push(head);
+        buf = tail;
+    }
+    regions
+}
+
+/// Forward convolution: per (image, group), `out = W_g · im2col(x_g) (+ bias)`.
+pub(super) fn run_conv<T: Storage>(
+    geo: &Geometry,
+    x: &[T],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [T],
+) -> Result<(), CpuError> {
+    let in_chunk = geo.cin_g * geo.in_plane();
+    let out_chunk = geo.cout_g * geo.out_plane();
+    let rows = geo.cin_g * geo.taps();
+    if out_chunk == 0 {
+        return Ok(());
+    }
+    let pointwise = geo.is_pointwise();
+    let task = |index: usize, out_data: &mut [T], parallel: bool| {
+        let g = index % geo.groups;
+        let x_task = &x[index * in_chunk..(index + 1) * in_chunk];
+        let w_g = &w[g * geo.cout_g * rows..(g + 1) * geo.cout_g * rows];
+        let direct_in = T::as_f32(x_task);
+        // 2-D convs are expanded and multiplied a band of output rows at a time, so the
+        // im2col band stays in L2 cache between being written and being read by the GEMM.
+        let band_rows = if geo.in_sp.len() == 2 && !pointwise {
+            (L2_BAND_ELEMENTS / (rows * geo.out_sp[1]).max(1)).clamp(1, geo.out_sp[0])
+        } else {
+            geo.out_sp[0]
+        };
+        let band_len = rows * band_rows * (geo.out_plane() / geo.out_sp[0].max(1));
+        // Scratch: [widened input][im2col band][f32 output], each only when needed.
+        let lens = [
+            if direct_in.is_some() { 0 } else { in_chunk },
+            if pointwise { 0 } else { band_len },
+            if T::as_f32(out_data).is_some() {
+                0
+            } else {
+                out_chunk
+            },
+        ];
+        threads::with_scratch(lens.iter().sum(), |buf| {
+            let mut regions = split_regions(buf, &lens).into_iter();
+            let (wide_in, col, wide_out) = (regions.next(), regions.next(), regions.next());
+            let (wide_in, col, wide_out) = (
+                wide_in.unwrap_or_default(),
+                col.unwrap_or_default(),
+                wide_out.unwrap_or_default(),
+            );
+            let input: &[f32] = match direct_in {
+                Some(x32) => x32,
+                None => {
+                    T::load(x_task, wide_in);
+                    wide_in
+                }
+            };
+            let compute = |result: &mut [f32]| {
+                let accumulate = fill_bias(result, bias, g * geo.cout_g, geo.out_plane());
+                let w_mat = MatRef::row_major(w_g, geo.cout_g, rows)?;
+                if pointwise || geo.in_sp.len() != 2 {
+                    let cols = if pointwise {
+                        // A 1×1, stride-1, unpadded kernel reads the input as its own im2col
+                        // matrix.
+                        input
+                    } else {
+                        im2col(geo, input, col);
+                        &col[..]
+                    };
+                    return gemm_f32(
+                        MatMut::row_major(result, geo.cout_g, geo.out_plane())?,
+                        w_mat,
+                        MatRef::row_major(cols, rows, geo.out_plane())?,
+                        accumulate,
+                        parallel,
+                    );
+                }
+                let out_w = geo.out_sp[1];
+                for first in (0..geo.out_sp[0]).step_by(band_rows) {
+                    let band = first..(first + band_rows).min(geo.out_sp[0]);
+                    let width = band.len() * out_w;
+                    let band_col = &mut col[..rows * width];
+                    im2col_2d(geo, input, band_col, band);
+                    gemm_f32(
+                        MatMut::new(
+                            &mut result[first * out_w..],
+                            geo.cout_g,
+                            width,
+                            geo.out_plane(),
+                        )?,
+                        w_mat,
+                        MatRef::row_major(band_col, rows, width)?,
+                        accumulate,
+                        parallel,
+                    )?;
+                }
+                Ok(())
+            };
+            write_output(out_data, wide_out, compute)
+        })
+    };
+    for_each_task(
+        out,
+        out_chunk,
+        2 * geo.cout_g * rows * geo.out_plane(),
+        task,
+    )
+}
+
+/// Transposed convolution: per (image, group), `col = W_gᵀ · x_g`, then col2im onto the bias.
+pub(super) fn run_conv_transpose<T: Storage>(
+    geo: &Geometry,
+    x: &[T],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [T],
+) -> Result<(), CpuError> {
+    let in_chunk = geo.cin_g * geo.in_plane();
+    let out_chunk = geo.cout_g * geo.out_plane();
+    let col_rows = geo.cout_g * geo.taps();
+    if out_chunk == 0 {
+        return Ok(());
+    }
+    let task = |index: usize, out_data: &mut [T], parallel: bool| {
+        let g = index % geo.groups;
+        let x_task = &x[index * in_chunk..(index + 1) * in_chunk];
+        let w_g = &w[g * geo.cin_g * col_rows..(g + 1) * geo.cin_g * col_rows];
+        let direct_in = T::as_f32(x_task);
+        // Scratch: [widened input][col][f32 output].
+        let lens = [
+            if direct_in.is_some() { 0 } else { in_chunk },
+            col_rows * geo.in_plane(),
+            if T::as_f32(out_data).is_some() {
+                0
+            } else {
+                out_chunk
+            },
+        ];
+        threads::with_scratch(lens.iter().sum(), |buf| {
+            let mut regions = split_regions(buf, &lens).into_iter();
+            let (wide_in, col, wide_out) = (regions.next(), regions.next(), regions.next());
+            let (wide_in, col, wide_out) = (
+                wide_in.unwrap_or_default(),
+                col.unwrap_or_default(),
+                wide_out.unwrap_or_default(),
+            );
+            let input: &[f32] = match direct_in {
+                Some(x32) => x32,
+                None => {
+                    T::load(x_task, wide_in);
+                    wide_in
+                }
+            };
+            let compute = |result: &mut [f32]| {
+                if !fill_bias(result, bias, g * geo.cout_g, geo.out_plane()) {
+                    result.fill(0.0);
+                }
+                if geo.in_plane() > 0 {
+                    gemm_f32(
+                        MatMut::row_major(col, col_rows, geo.in_plane())?,
+                        MatRef::row_major(w_g, geo.cin_g, col_rows)?.t(),
+                        MatRef::row_major(input, geo.cin_g, geo.in_plane())?,
+                        false,
+                        parallel,
+                    )?;
+                    col2im(geo, col, result);
+                }
+                Ok(())
+            };
+            write_output(out_data, wide_out, compute)
+        })
+    };
+    for_each_task(
+        out,
+        out_chunk,
+        2 * col_rows * geo.cin_g * geo.in_plane(),
+        task,
+    )
+}
