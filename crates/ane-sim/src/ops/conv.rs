@@ -78,9 +78,19 @@ pub(crate) struct Geometry {
     pub strides: Vec<usize>,
     pub dilations: Vec<usize>,
     pub pads_before: Vec<usize>,
+    /// Row-major strides of the input and output spatial dims (set by [`Geometry::finish`]).
+    pub in_strides: Vec<usize>,
+    pub out_strides: Vec<usize>,
 }
 
 impl Geometry {
+    /// Fills in the derived strides.
+    pub(crate) fn finish(mut self) -> Self {
+        self.in_strides = ane_cpu::shape::row_major_strides(&self.in_sp);
+        self.out_strides = ane_cpu::shape::row_major_strides(&self.out_sp);
+        self
+    }
+
     pub(crate) fn in_plane(&self) -> usize {
         self.in_sp.iter().product()
     }
@@ -125,7 +135,10 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         strides,
         dilations,
         pads_before: pads.iter().map(|p| p.0).collect(),
-    };
+        in_strides: Vec::new(),
+        out_strides: Vec::new(),
+    }
+    .finish();
     let workers = cx.threads.max(1);
     let col_len = if geo.pointwise() { 1 } else { (geo.cin_g * geo.taps() * geo.out_plane()).max(1) };
     let scratch = usize::from(x.kind == Kind::F16) * x.len()
@@ -191,7 +204,7 @@ fn im2col(geo: &Geometry, input: &[f32], col: &mut [f32]) {
     let last = s - 1;
     let (in_plane, out_plane) = (geo.in_plane(), geo.out_plane());
     let (out_row, in_row) = (geo.out_sp[last], geo.in_sp[last]);
-    let in_strides = ane_cpu::shape::row_major_strides(&geo.in_sp);
+    let in_strides = &geo.in_strides;
     let outer_extents = &geo.out_sp[..last];
     let mut rows = col.chunks_mut(out_plane);
     let mut k = [0usize; 3];

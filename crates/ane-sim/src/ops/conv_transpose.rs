@@ -59,7 +59,10 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         strides,
         dilations,
         pads_before,
-    };
+        in_strides: Vec::new(),
+        out_strides: Vec::new(),
+    }
+    .finish();
     let col_len = geo.cout_g * geo.taps() * geo.in_plane();
     let scratch = usize::from(x.kind == Kind::F16) * x.len()
         + weight.scratch()
@@ -98,7 +101,7 @@ impl ConvTranspose {
         let geo = &self.geo;
         let s = geo.in_sp.len();
         let (in_plane, out_plane, taps) = (geo.in_plane(), geo.out_plane(), geo.taps());
-        let out_strides = ane_cpu::shape::row_major_strides(&geo.out_sp);
+        let out_strides = &geo.out_strides;
         let mut k = [0usize; 3];
         let mut i = [0usize; 3];
         for co in 0..geo.cout_g {

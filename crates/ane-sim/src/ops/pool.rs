@@ -61,12 +61,14 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         })
         .collect();
     let planes = x.shape[0] * x.shape[1];
+    let in_strides = ane_cpu::shape::row_major_strides(&in_sp);
     let scratch = usize::from(x.kind == Kind::F16) * x.len() + usize::from(out.kind == Kind::F16) * out.len();
     cx.push(
         Pool {
             max,
             exclude,
             planes,
+            in_strides,
             in_sp,
             out_sp,
             spans,
@@ -83,6 +85,7 @@ struct Pool {
     max: bool,
     exclude: bool,
     planes: usize,
+    in_strides: Vec<usize>,
     in_sp: Vec<usize>,
     out_sp: Vec<usize>,
     spans: Vec<Vec<Span>>,
@@ -94,7 +97,7 @@ impl Pool {
     /// Pools one `[*D]` plane into one `[*D_out]` plane.
     fn plane(&self, x: &[f32], out: &mut [f32]) {
         let s = self.in_sp.len();
-        let in_strides = ane_cpu::shape::row_major_strides(&self.in_sp);
+        let in_strides = &self.in_strides;
         let mut o = [0usize; 3];
         for slot in out.iter_mut() {
             let win: [Span; 3] = std::array::from_fn(|d| {
