@@ -144,7 +144,10 @@ fn multi_input_ane_kernels_give_the_same_gradients() {
             .iter()
             .find(|k| k.placement == ane_compiler::place::Placement::Ane)
             .unwrap();
-        assert!(ane.abi.input_buffers().len() > 1, "{name}: one buffer per input");
+        assert!(
+            ane.abi.input_buffers().len() > 1,
+            "{name}: one buffer per input"
+        );
         compare(name, &run_plan(&plan, &host), &whole, 1e-5);
     }
 }

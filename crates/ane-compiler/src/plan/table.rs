@@ -123,12 +123,21 @@ impl Plan {
         }
         let limits: Vec<String> = limits.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         writeln!(s, "grouping limited by: {}", limits.join(", "))?;
-        for d in self.dispatches.iter().filter(|d| d.limit.kind() == "caps") {
-            writeln!(
-                s,
+        let caps_splits: Vec<_> = self
+            .dispatches
+            .iter()
+            .filter(|d| d.limit.kind() == "caps")
+            .collect();
+        for d in caps_splits.iter().take(CAPS_LINES) {
+            let line = format!(
                 "  caps split before {}: {}",
                 self.kernels[d.kernel].name, d.limit
-            )?;
+            );
+            writeln!(s, "{}", truncate(&line, 200))?;
+        }
+        if caps_splits.len() > CAPS_LINES {
+            let more = caps_splits.len() - CAPS_LINES;
+            writeln!(s, "  … {more} more caps splits (see the dispatch table)")?;
         }
         let mut host: BTreeMap<String, usize> = BTreeMap::new();
         for (n, p) in self.placements.iter().enumerate() {
