@@ -69,3 +69,44 @@ fn the_32000_row_classifier_is_chunked_to_fit_the_m1_axis_cap() {
     }
     assert!((m1.ane_flop_share() - m4.ane_flop_share()).abs() < 1e-3);
 }
+
+/// With an 8 MiB cap on kernel inputs and outputs (an SRAM-sized budget; none is set by
+/// default) the layers split into about as many kernels as maderix's dynamic pipeline uses.
+#[test]
+fn an_io_byte_cap_splits_layer_kernels_and_keeps_compiles_low() {
+    let graph = llama(LlamaShape::stories110m());
+    let mut options = PlanOptions::new(ChipFamily::M4);
+    options.chip.max_kernel_io_bytes = Some(8 << 20);
+    let plan = plan_training_step(&graph, &options).unwrap();
+    println!("{plan}");
+    for kernel in plan
+        .kernels
+        .iter()
+        .filter(|k| k.placement == Placement::Ane)
+    {
+        assert!(
+            kernel.bytes_in <= 8 << 20,
+            "{}: {}",
+            kernel.name,
+            kernel.bytes_in
+        );
+        assert!(
+            kernel.bytes_out <= 8 << 20,
+            "{}: {}",
+            kernel.name,
+            kernel.bytes_out
+        );
+    }
+    assert!(plan.totals.ane_dispatches > 26, "{plan}");
+    assert!(plan.compiles.ane + plan.compiles.host < 100, "{plan}");
+    // Every layer is split the same way: the layer kernels are each dispatched 12 times.
+    let layer_dispatches: usize = plan
+        .kernels
+        .iter()
+        .filter(|k| k.placement == Placement::Ane && k.dispatches_per_step == 12)
+        .map(|k| k.dispatches_per_step)
+        .sum();
+    assert!(layer_dispatches >= 12 * 4, "{plan}");
+    // The 32000-row head (a 49.5 MB input) cannot fit the cap and runs on the host.
+    assert!(plan.ane_flop_share() > 0.7, "{plan}");
+}
