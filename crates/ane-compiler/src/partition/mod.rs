@@ -20,7 +20,7 @@ mod split;
 
 pub use boundary::{Boundary, BoundaryCx};
 
-use crate::caps::{ane_lower_options, host_lower_options};
+use crate::caps::ane_lower_options;
 use crate::error::GraphError;
 use crate::graph::{Graph, Producer};
 use crate::lower::LoweredKernel;
@@ -148,7 +148,7 @@ pub fn partition(
     }
     let scopes = scope::node_scopes(graph);
     let keys = scope::cut_keys(graph, &scopes);
-    let (drafts, _) = groups::build(graph, placements, &keys);
+    let drafts = groups::build(graph, placements, &keys);
     let cx = BoundaryCx::new(graph, placements);
     let ane_opts = ane_lower_options(&opts.caps, opts.precision, opts.abi);
     let mut pieces: Vec<(groups::Draft, Option<LoweredKernel>)> = Vec::new();
@@ -209,11 +209,6 @@ pub fn partition(
             }
         })
         .collect())
-}
-
-/// Host kernels are lowered with these options.
-pub fn host_options() -> crate::lower::LowerOptions {
-    host_lower_options()
 }
 
 /// A topological order of the pieces (Kahn's algorithm), ties broken by the first node index so

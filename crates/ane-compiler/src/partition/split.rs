@@ -7,8 +7,8 @@
 //! prefixes (true for axis caps, which grow with the kernel; the result is verified either way).
 
 use super::boundary::BoundaryCx;
-use crate::graph::Graph;
 use crate::abi::check_packing;
+use crate::graph::Graph;
 use crate::lower::{lower_kernel, Abi, KernelSpec, LowerError, LowerOptions, LoweredKernel};
 use ane_mil::chip::{lint, ChipCaps};
 

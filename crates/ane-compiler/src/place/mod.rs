@@ -172,14 +172,3 @@ pub fn place(graph: &Graph, opts: &PlaceOptions) -> Result<Vec<NodePlacement>, G
     affinity::pull_free_ops_to_host(graph, &mut placements);
     Ok(placements)
 }
-
-/// Node counts per placement (kernel-free nodes excluded): `(ane, host)`.
-pub fn count(placements: &[NodePlacement]) -> (usize, usize) {
-    placements
-        .iter()
-        .filter(|p| !p.is_kernel_free())
-        .fold((0, 0), |(a, h), p| match p.placement {
-            Placement::Ane => (a + 1, h),
-            Placement::Host => (a, h + 1),
-        })
-}

@@ -4,10 +4,11 @@
 
 use super::PlanError;
 use crate::abi::KernelAbi;
+use crate::caps::host_lower_options;
 use crate::graph::{Graph, ValueId};
 use crate::lower::{lower_kernel, KernelSpec, LoweredKernel};
 use crate::partition::scope::generalize;
-use crate::partition::{host_options, Group, GroupLimit};
+use crate::partition::{Group, GroupLimit};
 use crate::place::Placement;
 use ane_mil::chip::{lint, lint_all, ChipCaps, LintError};
 use ane_mil::{Program, WeightFiles};
@@ -138,7 +139,7 @@ fn lower_group(graph: &Graph, group: &Group, name: &str) -> Result<LoweredKernel
         inputs: group.inputs.clone(),
         outputs: group.outputs.clone(),
     };
-    lower_kernel(&spec, &host_options()).map_err(|source| PlanError::Lower {
+    lower_kernel(&spec, &host_lower_options()).map_err(|source| PlanError::Lower {
         kernel: name.to_string(),
         source,
     })

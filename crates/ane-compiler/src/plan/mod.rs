@@ -204,7 +204,7 @@ pub fn plan_training_step(graph: &Graph, options: &PlanOptions) -> Result<Plan, 
     let placements = place(graph, &place_options)?;
     let groups = partition(graph, &placements, &place_options)?;
     let built = kernels::build(graph, groups, &options.chip)?;
-    let (step_inputs, step_outputs) = values::step_values(graph, &placements, &built.dispatches)?;
+    let (step_inputs, step_outputs) = values::step_values(graph, &placements)?;
     let buffers = values::buffers(graph, &placements, &built.dispatches)?;
     let mut totals = StepTotals::default();
     for d in &built.dispatches {
