@@ -123,6 +123,9 @@ pub enum PartitionError {
         /// The lowering, packing or lint message.
         reason: String,
     },
+    /// The kernels depend on each other in a cycle (a partitioner bug; never expected).
+    #[error("internal: the kernels {0:?} depend on each other in a cycle")]
+    Cycle(Vec<usize>),
     /// `placements` does not have one entry per node.
     #[error("{placements} placements for a graph of {nodes} nodes")]
     PlacementCount {
@@ -181,6 +184,10 @@ pub fn partition(
         }
     }
     let order = dependency_order(graph, &pieces);
+    if order.len() != pieces.len() {
+        let stuck = (0..pieces.len()).filter(|i| !order.contains(i)).collect();
+        return Err(PartitionError::Cycle(stuck));
+    }
     let covers = |nodes: &[usize]| {
         let mut out: Vec<String> = Vec::new();
         for &n in nodes {
