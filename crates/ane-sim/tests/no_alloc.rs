@@ -46,7 +46,10 @@ fn steady_state_runs_do_not_allocate() {
         "rs, out, bd",
     );
     for threads in [Some(1), Some(2)] {
-        let options = SimOptions { threads, ..SimOptions::default() };
+        let options = SimOptions {
+            threads,
+            ..SimOptions::default()
+        };
         let mut p = prepare_with(&prog, options).unwrap();
         p.set_input_f32("x", &random(2 * 4 * 36, 1, 1.0)).unwrap();
         p.set_input_i32("idx", &[3, 0, 15]).unwrap();
@@ -60,6 +63,10 @@ fn steady_state_runs_do_not_allocate() {
             p.run().unwrap();
         }
         let stats = region.change();
-        assert_eq!(stats.allocations + stats.reallocations, 0, "threads {threads:?}: {stats:?}");
+        assert_eq!(
+            stats.allocations + stats.reallocations,
+            0,
+            "threads {threads:?}: {stats:?}"
+        );
     }
 }

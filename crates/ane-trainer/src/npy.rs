@@ -315,7 +315,9 @@ fn parse_header(text: &[u8]) -> Result<Header, NpyError> {
         Literal::Tuple(items) => items
             .iter()
             .map(|v| match v {
-                Literal::Int(n) => usize::try_from(*n).map_err(|_| header_error("dimension too large")),
+                Literal::Int(n) => {
+                    usize::try_from(*n).map_err(|_| header_error("dimension too large"))
+                }
                 other => Err(header_error(format!("shape holds {other:?}"))),
             })
             .collect::<Result<_, _>>()?,
@@ -358,8 +360,9 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     }
     let (order, code) = header.descr.split_at(header.descr.len().min(1));
     let size = item_size(code).ok_or_else(|| NpyError::Dtype(header.descr.clone()))?;
-    let little = matches!(order, "<" | "=") || (order == "|" && size == 1);
-    if !little && !(order == ">" && size == 1) {
+    // Single bytes have no byte order; wider elements must be little-endian.
+    let readable = matches!(order, "<" | "=") || (matches!(order, "|" | ">") && size == 1);
+    if !readable {
         return Err(NpyError::Dtype(format!(
             "{} (big-endian data is not supported)",
             header.descr
@@ -382,7 +385,8 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
             found: data.len(),
         });
     }
-    let data = NpyData::from_le_bytes(code, data).ok_or_else(|| NpyError::Dtype(header.descr.clone()))?;
+    let data =
+        NpyData::from_le_bytes(code, data).ok_or_else(|| NpyError::Dtype(header.descr.clone()))?;
     Ok(NpyArray {
         shape: header.shape,
         data,
@@ -507,7 +511,9 @@ impl NpyArray {
                 Ok(out)
             }
             (DType::Fp32, NpyData::F32(v)) => Ok(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            (DType::Fp32, NpyData::F16(v)) => Ok(v.iter().flat_map(|x| x.to_f32().to_le_bytes()).collect()),
+            (DType::Fp32, NpyData::F16(v)) => {
+                Ok(v.iter().flat_map(|x| x.to_f32().to_le_bytes()).collect())
+            }
             (DType::Fp32, NpyData::F64(v)) => {
                 let mut out = Vec::with_capacity(v.len() * 4);
                 for &x in v {
@@ -527,7 +533,9 @@ impl NpyArray {
                 let mut out = Vec::with_capacity(values.len() * size);
                 for v in values {
                     if !(lo..=hi).contains(&i128::from(v)) {
-                        return Err(NpyError::Conversion(format!("value {v} does not fit {dtype}")));
+                        return Err(NpyError::Conversion(format!(
+                            "value {v} does not fit {dtype}"
+                        )));
                     }
                     out.extend_from_slice(&v.to_le_bytes()[..size]);
                 }
@@ -538,10 +546,13 @@ impl NpyArray {
     }
 
     /// The array of a MIL tensor given as raw little-endian bytes of `dtype`.
-    pub fn from_mil_bytes(dtype: DType, shape: Vec<usize>, bytes: &[u8]) -> Result<NpyArray, NpyError> {
-        let descr = descr_of(dtype).ok_or_else(|| {
-            NpyError::Conversion(format!("{dtype} tensors have no .npy type"))
-        })?;
+    pub fn from_mil_bytes(
+        dtype: DType,
+        shape: Vec<usize>,
+        bytes: &[u8],
+    ) -> Result<NpyArray, NpyError> {
+        let descr = descr_of(dtype)
+            .ok_or_else(|| NpyError::Conversion(format!("{dtype} tensors have no .npy type")))?;
         let code = &descr[1..];
         let expected = shape.iter().product::<usize>() * item_size(code).unwrap_or(1);
         if bytes.len() != expected {
@@ -552,7 +563,8 @@ impl NpyArray {
                 found: bytes.len(),
             });
         }
-        let data = NpyData::from_le_bytes(code, bytes).ok_or_else(|| NpyError::Dtype(descr.into()))?;
+        let data =
+            NpyData::from_le_bytes(code, bytes).ok_or_else(|| NpyError::Dtype(descr.into()))?;
         Ok(NpyArray { shape, data })
     }
 }
