@@ -86,6 +86,8 @@
 //! is computed by one task in a fixed order, so results are bit-identical for every thread count
 //! ([`SimOptions::threads`]); the same inputs always give the same bytes.
 
+#![warn(missing_docs)]
+
 mod buffers;
 mod error;
 mod exec;

@@ -21,52 +21,84 @@ const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// The elements of an array, by element type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NpyData {
+    /// `<f2`.
     F16(Vec<f16>),
+    /// `<f4`.
     F32(Vec<f32>),
+    /// `<f8`.
     F64(Vec<f64>),
+    /// `|i1`.
     I8(Vec<i8>),
+    /// `|u1`.
     U8(Vec<u8>),
+    /// `<i2`.
     I16(Vec<i16>),
+    /// `<u2`.
     U16(Vec<u16>),
+    /// `<i4`.
     I32(Vec<i32>),
+    /// `<i8`.
     I64(Vec<i64>),
+    /// `|b1`.
     Bool(Vec<bool>),
 }
 
 /// A C-ordered array: shape (empty for a 0-d array) and elements.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NpyArray {
+    /// Dimensions, outermost first (empty for a 0-d array).
     pub shape: Vec<usize>,
+    /// Elements in C order.
     pub data: NpyData,
 }
 
 /// Why a `.npy` file could not be read or converted.
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
+    /// The magic string is missing.
     #[error("not a .npy file (it does not start with \\x93NUMPY)")]
     NotNpy,
+    /// A format version other than 1.0, 2.0 and 3.0.
     #[error("unsupported .npy format version {major}.{minor} (1.0, 2.0 and 3.0 are supported)")]
-    Version { major: u8, minor: u8 },
+    Version {
+        /// Major version byte.
+        major: u8,
+        /// Minor version byte.
+        minor: u8,
+    },
+    /// The file is shorter than its header says.
     #[error("the file ends early: {0}")]
     Truncated(String),
+    /// The header dictionary cannot be read.
     #[error("malformed .npy header: {0}")]
     Header(String),
+    /// The array is stored in Fortran order.
     #[error("Fortran-ordered arrays are not supported; save a C-ordered array (numpy.ascontiguousarray)")]
     FortranOrder,
+    /// An element type this reader does not support.
     #[error("unsupported element type {0:?} (supported: <f2 <f4 <f8 |i1 |u1 <i2 <u2 <i4 <i8 |b1)")]
     Dtype(String),
+    /// The data size does not match the shape.
     #[error("the data holds {found} bytes but shape {shape:?} of {descr} needs {expected}")]
     Size {
+        /// The declared shape.
         shape: Vec<usize>,
+        /// The declared element type.
         descr: String,
+        /// Bytes the shape needs.
         expected: usize,
+        /// Bytes present.
         found: usize,
     },
+    /// The values cannot become the requested MIL dtype.
     #[error("{0}")]
     Conversion(String),
+    /// Reading or writing the file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The OS error.
         source: std::io::Error,
     },
 }
