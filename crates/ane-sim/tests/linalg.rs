@@ -114,16 +114,17 @@ fn int32_matmul_and_mixed_const_operands() {
     let mut p = prepared(
         "tensor<int32, [2, 2]> a, tensor<fp16, [2, 3]> x",
         &format!(
-            "tensor<int32, [2, 2]> y = matmul(x = a, y = a)\ntensor<fp16, [2, 2]> z = matmul(x = x, y = {}, transpose_y = bool(true))",
+            "tensor<int32, [2, 2]> y = matmul(x = a, y = a)\ntensor<fp16, [2, 2]> z = matmul(x = x, y = {}, transpose_y = bool(true))\ntensor<int32, [2, 3]> l = linear(x = a, weight = tensor<int32, [3, 2]>([1, 0, 0, 1, 1, 1]), bias = tensor<int32, [3]>([0, 10, 100]))",
             literal("fp32", &[2, 3], &[1.0, 0.0, -1.0, 0.5, 0.5, 0.5])
         ),
-        "y, z",
+        "y, z, l",
     );
     p.set_input_i32("a", &[1, 2, 3, 4]).unwrap();
     p.set_input_f32("x", &[1.0, 2.0, 3.0, -1.0, 0.0, 1.0])
         .unwrap();
     run(&mut p);
     assert_eq!(p.output_i32("y").unwrap(), vec![7, 10, 15, 22]);
+    assert_eq!(p.output_i32("l").unwrap(), vec![1, 12, 103, 3, 14, 107]);
     assert_same(&p.output_f32("z").unwrap(), &[-2.0, 3.0, -2.0, 0.0]);
 }
 

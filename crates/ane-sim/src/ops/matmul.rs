@@ -2,7 +2,8 @@
 //! bias`), through `ane_cpu`'s f32 GEMM (`gemm` crate): f16 operands are widened once per run
 //! with slice conversions (constant operands once when preparing), products accumulate in f32
 //! and the result is rounded once. Many small products run in parallel one per task; large ones
-//! one at a time with a parallel GEMM. Int32 products use a plain wrapping loop.
+//! one at a time with a parallel GEMM. Int32 products (and int32 `linear`) use a plain wrapping
+//! loop.
 
 use crate::buffers::{Buffers, FloatView, FloatViewMut, Lid};
 use crate::error::{KernelError, SimError};
@@ -216,6 +217,7 @@ fn matmul(cx: &mut OpCx<'_>) -> Result<(), SimError> {
                 products,
                 x: x.lid,
                 y: y.lid,
+                bias: None,
                 out: out.lid,
             },
             ScratchNeed::default(),
@@ -256,7 +258,26 @@ fn linear(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         offsets: vec![(0, 0)],
     };
     if !cx.value("x")?.dtype.is_float() {
-        return Err(cx.unsupported("int32 `linear` is not supported; use `matmul`"));
+        let x = cx.input("x")?;
+        let weight = cx.input("weight")?;
+        let bias = if cx.has("bias") {
+            let b = cx.ints("bias")?;
+            Some(b.iter().map(|&v| v as i32).collect())
+        } else {
+            None
+        };
+        let out = cx.output(0)?;
+        cx.push(
+            IntMatmul {
+                products,
+                x: x.lid,
+                y: weight.lid,
+                bias,
+                out: out.lid,
+            },
+            ScratchNeed::default(),
+        );
+        return Ok(());
     }
     let x = Operand::of(cx, "x")?;
     let weight = Operand::of(cx, "weight")?;
@@ -330,6 +351,8 @@ struct IntMatmul {
     products: Products,
     x: Lid,
     y: Lid,
+    /// Added to every row (`linear`).
+    bias: Option<Vec<i32>>,
     out: Lid,
 }
 
@@ -345,7 +368,7 @@ impl Kernel for IntMatmul {
             for (o, &(oa, ob)) in out.chunks_mut(mn).zip(&p.offsets) {
                 for i in 0..p.m {
                     for j in 0..p.n {
-                        let mut s = 0i32;
+                        let mut s = self.bias.as_ref().map_or(0, |b| b[j]);
                         for q in 0..p.k {
                             let av = if p.transpose_a {
                                 a[oa + q * p.m + i]
