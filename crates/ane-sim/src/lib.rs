@@ -73,6 +73,7 @@
 //! | `log`, `sqrt`, `rsqrt`, `inverse` at 0 or below (epsilon 0) | IEEE: `log(0) = −inf`, `log(x < 0) = NaN`, `sqrt(x < 0) = NaN`, `rsqrt(0) = +inf`, `inverse(0) = +inf` (the epsilon is added first, so −0 behaves as +0) |
 //! | reductions over an empty axis | 0 for sums and norms, NaN for the float mean, −inf for max, +inf for min; argmax is an error |
 //! | `softmax` of a row that is all −inf; attention row masked everywhere | NaN (the formula's −inf − −inf) |
+//! | attention with no keys (`S = 0`) | 0 (an empty weighted sum) |
 //! | `gather`, `gather_along_axis`, `scatter_along_axis` index out of range | run-time error naming the index, whatever `validate_indices` says; negative indices count from the end before iOS17 and are out of range from iOS17 |
 //! | `one_hot` index outside `[0, depth)` | a row of `off_value` (TensorFlow) |
 //! | `scatter_along_axis` repeated indices | applied in row-major order of `indices`: the last `update` wins, other modes accumulate |

@@ -499,4 +499,13 @@ fn attention_with_and_without_masks() {
     p.set_input_bool("m", &[false, false]).unwrap();
     run(&mut p);
     assert!(p.output_f32("y").unwrap().iter().all(|v| v.is_nan()));
+    // No keys at all: every output is an empty sum, 0.
+    let mut p = prepared(
+        "tensor<fp16, [1, 2, 2]> q, tensor<fp16, [1, 0, 2]> k, tensor<fp16, [1, 0, 3]> v",
+        "tensor<fp16, [1, 2, 3]> y = scaled_dot_product_attention(query = q, key = k, value = v)",
+        "y",
+    );
+    p.set_input_f32("q", &[1.0, 2.0, 3.0, 4.0]).unwrap();
+    run(&mut p);
+    assert_eq!(p.output_f32("y").unwrap(), vec![0.0; 6]);
 }

@@ -2,7 +2,8 @@
 //! last two). Both products are f32 GEMMs; scores are scaled in f32, the mask added (a bool mask
 //! adds −inf where false, a float mask is added as is, broadcast to `[*, L, S]`), each row goes
 //! through softmax (f32 exponentials, f64 sum) and the output is rounded once. A row masked
-//! everywhere is NaN (see `softmax`). Batches run in parallel, each thread with its own scores.
+//! everywhere is NaN (see `softmax`); with no keys at all (`S = 0`) the output is 0. Batches
+//! run in parallel, each thread with its own scores.
 
 use crate::buffers::{Buffers, FloatView, Lid};
 use crate::error::{KernelError, SimError};
@@ -68,7 +69,7 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         + f16(k.kind, k.len())
         + f16(v.kind, v.len())
         + f16(out.kind, out.len())
-        + workers * dims.l * dims.s;
+        + workers * (dims.l * dims.s).max(1);
     let mask_scratch = mask_in.as_ref().map_or(0, |m| f16(m.kind, m.len()));
     cx.push(
         Attention {
@@ -159,8 +160,8 @@ impl Attention {
             return Ok(());
         }
         if d.s == 0 {
-            // Softmax over nothing: 0/0.
-            out.fill(f32::NAN);
+            // No keys: the weighted sum has no terms.
+            out.fill(0.0);
             return Ok(());
         }
         let scores = &mut scores[..d.l * d.s];
