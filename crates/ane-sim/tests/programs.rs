@@ -375,3 +375,18 @@ fn long_chains_reuse_buffers_and_keep_values_right() {
     assert_same(&p.output_f32(&prev).unwrap(), &expected);
     assert_eq!(p.kernel_count(), 60);
 }
+
+#[test]
+fn prepared_programs_can_move_between_threads() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<ane_sim::PreparedProgram>();
+    let mut p = prepared("tensor<fp16, [2]> x", "tensor<fp16, [2]> y = exp(x = x)", "y");
+    p.set_input_f32("x", &[0.0, 1.0]).unwrap();
+    let y = std::thread::spawn(move || {
+        p.run().unwrap();
+        p.output_f32("y").unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(y, vec![1.0, h64(std::f64::consts::E)]);
+}
