@@ -21,52 +21,84 @@ const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// The elements of an array, by element type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NpyData {
+    /// `<f2`.
     F16(Vec<f16>),
+    /// `<f4`.
     F32(Vec<f32>),
+    /// `<f8`.
     F64(Vec<f64>),
+    /// `|i1`.
     I8(Vec<i8>),
+    /// `|u1`.
     U8(Vec<u8>),
+    /// `<i2`.
     I16(Vec<i16>),
+    /// `<u2`.
     U16(Vec<u16>),
+    /// `<i4`.
     I32(Vec<i32>),
+    /// `<i8`.
     I64(Vec<i64>),
+    /// `|b1`.
     Bool(Vec<bool>),
 }
 
 /// A C-ordered array: shape (empty for a 0-d array) and elements.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NpyArray {
+    /// Dimensions, outermost first (empty for a 0-d array).
     pub shape: Vec<usize>,
+    /// Elements in C order.
     pub data: NpyData,
 }
 
 /// Why a `.npy` file could not be read or converted.
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
+    /// The magic string is missing.
     #[error("not a .npy file (it does not start with \\x93NUMPY)")]
     NotNpy,
+    /// A format version other than 1.0, 2.0 and 3.0.
     #[error("unsupported .npy format version {major}.{minor} (1.0, 2.0 and 3.0 are supported)")]
-    Version { major: u8, minor: u8 },
+    Version {
+        /// Major version byte.
+        major: u8,
+        /// Minor version byte.
+        minor: u8,
+    },
+    /// The file is shorter than its header says.
     #[error("the file ends early: {0}")]
     Truncated(String),
+    /// The header dictionary cannot be read.
     #[error("malformed .npy header: {0}")]
     Header(String),
+    /// The array is stored in Fortran order.
     #[error("Fortran-ordered arrays are not supported; save a C-ordered array (numpy.ascontiguousarray)")]
     FortranOrder,
+    /// An element type this reader does not support.
     #[error("unsupported element type {0:?} (supported: <f2 <f4 <f8 |i1 |u1 <i2 <u2 <i4 <i8 |b1)")]
     Dtype(String),
+    /// The data size does not match the shape.
     #[error("the data holds {found} bytes but shape {shape:?} of {descr} needs {expected}")]
     Size {
+        /// The declared shape.
         shape: Vec<usize>,
+        /// The declared element type.
         descr: String,
+        /// Bytes the shape needs.
         expected: usize,
+        /// Bytes present.
         found: usize,
     },
+    /// The values cannot become the requested MIL dtype.
     #[error("{0}")]
     Conversion(String),
+    /// Reading or writing the file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The OS error.
         source: std::io::Error,
     },
 }
@@ -315,7 +347,9 @@ fn parse_header(text: &[u8]) -> Result<Header, NpyError> {
         Literal::Tuple(items) => items
             .iter()
             .map(|v| match v {
-                Literal::Int(n) => usize::try_from(*n).map_err(|_| header_error("dimension too large")),
+                Literal::Int(n) => {
+                    usize::try_from(*n).map_err(|_| header_error("dimension too large"))
+                }
                 other => Err(header_error(format!("shape holds {other:?}"))),
             })
             .collect::<Result<_, _>>()?,
@@ -358,8 +392,9 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     }
     let (order, code) = header.descr.split_at(header.descr.len().min(1));
     let size = item_size(code).ok_or_else(|| NpyError::Dtype(header.descr.clone()))?;
-    let little = matches!(order, "<" | "=") || (order == "|" && size == 1);
-    if !little && !(order == ">" && size == 1) {
+    // Single bytes have no byte order; wider elements must be little-endian.
+    let readable = matches!(order, "<" | "=") || (matches!(order, "|" | ">") && size == 1);
+    if !readable {
         return Err(NpyError::Dtype(format!(
             "{} (big-endian data is not supported)",
             header.descr
@@ -382,7 +417,8 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
             found: data.len(),
         });
     }
-    let data = NpyData::from_le_bytes(code, data).ok_or_else(|| NpyError::Dtype(header.descr.clone()))?;
+    let data =
+        NpyData::from_le_bytes(code, data).ok_or_else(|| NpyError::Dtype(header.descr.clone()))?;
     Ok(NpyArray {
         shape: header.shape,
         data,
@@ -507,7 +543,9 @@ impl NpyArray {
                 Ok(out)
             }
             (DType::Fp32, NpyData::F32(v)) => Ok(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            (DType::Fp32, NpyData::F16(v)) => Ok(v.iter().flat_map(|x| x.to_f32().to_le_bytes()).collect()),
+            (DType::Fp32, NpyData::F16(v)) => {
+                Ok(v.iter().flat_map(|x| x.to_f32().to_le_bytes()).collect())
+            }
             (DType::Fp32, NpyData::F64(v)) => {
                 let mut out = Vec::with_capacity(v.len() * 4);
                 for &x in v {
@@ -527,7 +565,9 @@ impl NpyArray {
                 let mut out = Vec::with_capacity(values.len() * size);
                 for v in values {
                     if !(lo..=hi).contains(&i128::from(v)) {
-                        return Err(NpyError::Conversion(format!("value {v} does not fit {dtype}")));
+                        return Err(NpyError::Conversion(format!(
+                            "value {v} does not fit {dtype}"
+                        )));
                     }
                     out.extend_from_slice(&v.to_le_bytes()[..size]);
                 }
@@ -538,10 +578,13 @@ impl NpyArray {
     }
 
     /// The array of a MIL tensor given as raw little-endian bytes of `dtype`.
-    pub fn from_mil_bytes(dtype: DType, shape: Vec<usize>, bytes: &[u8]) -> Result<NpyArray, NpyError> {
-        let descr = descr_of(dtype).ok_or_else(|| {
-            NpyError::Conversion(format!("{dtype} tensors have no .npy type"))
-        })?;
+    pub fn from_mil_bytes(
+        dtype: DType,
+        shape: Vec<usize>,
+        bytes: &[u8],
+    ) -> Result<NpyArray, NpyError> {
+        let descr = descr_of(dtype)
+            .ok_or_else(|| NpyError::Conversion(format!("{dtype} tensors have no .npy type")))?;
         let code = &descr[1..];
         let expected = shape.iter().product::<usize>() * item_size(code).unwrap_or(1);
         if bytes.len() != expected {
@@ -552,7 +595,8 @@ impl NpyArray {
                 found: bytes.len(),
             });
         }
-        let data = NpyData::from_le_bytes(code, bytes).ok_or_else(|| NpyError::Dtype(descr.into()))?;
+        let data =
+            NpyData::from_le_bytes(code, bytes).ok_or_else(|| NpyError::Dtype(descr.into()))?;
         Ok(NpyArray { shape, data })
     }
 }

@@ -62,7 +62,8 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         .collect();
     let planes = x.shape[0] * x.shape[1];
     let in_strides = ane_cpu::shape::row_major_strides(&in_sp);
-    let scratch = usize::from(x.kind == Kind::F16) * x.len() + usize::from(out.kind == Kind::F16) * out.len();
+    let scratch =
+        usize::from(x.kind == Kind::F16) * x.len() + usize::from(out.kind == Kind::F16) * out.len();
     cx.push(
         Pool {
             max,
@@ -104,7 +105,11 @@ impl Pool {
                 if d < s {
                     self.spans[d][o[d]]
                 } else {
-                    Span { start: 0, end: 1, padded: 1 }
+                    Span {
+                        start: 0,
+                        end: 1,
+                        padded: 1,
+                    }
                 }
             });
             let real: usize = win[..s].iter().map(|w| w.end - w.start).product();
@@ -188,7 +193,9 @@ impl Kernel for Pool {
                 if out_plane == 0 || self.planes == 0 {
                     return Ok(());
                 }
-                let plane = |(p, o): (usize, &mut [f32])| self.plane(&x[p * in_plane..(p + 1) * in_plane], o);
+                let plane = |(p, o): (usize, &mut [f32])| {
+                    self.plane(&x[p * in_plane..(p + 1) * in_plane], o)
+                };
                 if parallel && o.len() >= 1 << 14 {
                     o.par_chunks_mut(out_plane).enumerate().for_each(plane);
                 } else {

@@ -73,7 +73,10 @@ fn load_weights(program: &Program, model_dir: &Path) -> anyhow::Result<WeightFil
             model_dir.join(relative)
         };
         let bytes = std::fs::read(&file).with_context(|| {
-            format!("cannot read weight file {} (referenced as \"{path}\")", file.display())
+            format!(
+                "cannot read weight file {} (referenced as \"{path}\")",
+                file.display()
+            )
         })?;
         weights.insert(path, bytes);
     }
@@ -90,7 +93,10 @@ fn parse_inputs(specs: &[String]) -> anyhow::Result<BTreeMap<String, PathBuf>> {
         if name.is_empty() || file.is_empty() {
             bail!("--input {spec:?}: expected NAME=FILE.npy");
         }
-        if inputs.insert(name.to_string(), PathBuf::from(file)).is_some() {
+        if inputs
+            .insert(name.to_string(), PathBuf::from(file))
+            .is_some()
+        {
             bail!("input `{name}` is given twice");
         }
     }
@@ -100,7 +106,8 @@ fn parse_inputs(specs: &[String]) -> anyhow::Result<BTreeMap<String, PathBuf>> {
 /// Runs `mil run`.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let file = &args.program;
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let program = ane_mil::parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", file.display()))?;
     let model_dir = match &args.model_path {
         Some(dir) => dir.clone(),
@@ -122,12 +129,18 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .map(|d| d.name.as_str())
         .collect();
     if !missing.is_empty() {
-        bail!("missing input(s): {} (give each as --input NAME=FILE.npy)", missing.join(", "));
+        bail!(
+            "missing input(s): {} (give each as --input NAME=FILE.npy)",
+            missing.join(", ")
+        );
     }
     for desc in &declared {
-        let Some(path) = given.remove(&desc.name) else { continue };
+        let Some(path) = given.remove(&desc.name) else {
+            continue;
+        };
         let name = &desc.name;
-        let array = read_npy_file(&path).with_context(|| format!("input `{name}`: {}", path.display()))?;
+        let array =
+            read_npy_file(&path).with_context(|| format!("input `{name}`: {}", path.display()))?;
         let shape = desc.ty.known_shape().unwrap_or_default();
         if array.shape != shape {
             bail!(
@@ -137,23 +150,31 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 desc.ty
             );
         }
-        let bytes = array
-            .to_mil_bytes(desc.ty.dtype)
-            .with_context(|| format!("input `{name}` ({}, declared {})", path.display(), desc.ty))?;
+        let bytes = array.to_mil_bytes(desc.ty.dtype).with_context(|| {
+            format!("input `{name}` ({}, declared {})", path.display(), desc.ty)
+        })?;
         prepared.set_input_bytes(name, &bytes)?;
     }
     if !given.is_empty() {
         let extra: Vec<&str> = given.keys().map(String::as_str).collect();
         let names: Vec<&str> = declared.iter().map(|d| d.name.as_str()).collect();
-        bail!("unknown input(s): {} (the program takes: {})", extra.join(", "), names.join(", "));
+        bail!(
+            "unknown input(s): {} (the program takes: {})",
+            extra.join(", "),
+            names.join(", ")
+        );
     }
     prepared.run()?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     for desc in prepared.outputs().to_vec() {
         let bytes = prepared.output_bytes(&desc.name)?;
-        let array = NpyArray::from_mil_bytes(desc.ty.dtype, desc.ty.known_shape().unwrap_or_default(), &bytes)
-            .with_context(|| format!("output `{}`", desc.name))?;
+        let array = NpyArray::from_mil_bytes(
+            desc.ty.dtype,
+            desc.ty.known_shape().unwrap_or_default(),
+            &bytes,
+        )
+        .with_context(|| format!("output `{}`", desc.name))?;
         let path = args.output.join(format!("{}.npy", desc.name));
         write_npy_file(&path, &array)?;
         println!("{}: {} {}", path.display(), desc.ty, array.data.descr());
