@@ -43,11 +43,7 @@ fn copy_outputs(graph: &Graph, out: &mut Graph, map: &[Option<ValueId>]) -> Resu
 
 /// Node `index`'s origin with its `grad_of` value renamed through `map` (dropped when that value
 /// did not survive).
-pub(crate) fn mapped_origin(
-    graph: &Graph,
-    index: usize,
-    map: &[Option<ValueId>],
-) -> NodeOrigin {
+pub(crate) fn mapped_origin(graph: &Graph, index: usize, map: &[Option<ValueId>]) -> NodeOrigin {
     let origin = graph.node_origin(index);
     NodeOrigin {
         grad_of: origin

@@ -351,7 +351,11 @@ fn a_configured_io_byte_cap_rejects_larger_kernels() {
     let errors = lint(&p, &caps);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].rule, Rule::KernelIoBytes);
-    assert!(errors[0].message.contains("inputs take 24576 bytes"), "{}", errors[0]);
+    assert!(
+        errors[0].message.contains("inputs take 24576 bytes"),
+        "{}",
+        errors[0]
+    );
     caps.max_kernel_io_bytes = Some(30_000);
     assert_eq!(lint(&p, &caps), vec![]);
 }
