@@ -234,7 +234,10 @@ impl Kernel for Reduce {
             return bufs.with_typed_output::<i32, _>(self.out, |bufs, out| {
                 match bufs.view(self.x)? {
                     View::I32(x) => argmax_columns(b, |i| f64::from(x[i]), out),
-                    View::F16(x) => argmax_columns(b, |i| f64::from(x[i].to_f32()), out),
+                    View::F16(x) => {
+                        let wide = widen(FloatView::F16(x), scratch)?;
+                        argmax_columns(b, |i| f64::from(wide[i]), out)
+                    }
                     View::F32(x) => argmax_columns(b, |i| f64::from(x[i]), out),
                     View::Bool(_) => return Err(KernelError::Internal("argmax of bools".into())),
                 }
