@@ -6,7 +6,9 @@
 //!   construction and a builder API (methods on [`Graph`], see `builder`);
 //! - reverse-mode autodiff producing the training-step graph ([`autodiff::training_graph`]);
 //! - dead-code and common-subexpression elimination ([`passes`]);
-//! - an f64 reference evaluator used as a test oracle ([`eval`]).
+//! - an f64 reference evaluator used as a test oracle ([`eval`]);
+//! - lowering of any set of nodes to one MIL kernel ([`lower::lower_kernel`]) with its I/O
+//!   contract ([`abi::KernelAbi`]: packed or one buffer per tensor).
 
 #![warn(missing_docs)]
 
@@ -16,11 +18,13 @@ mod graph;
 mod infer;
 mod shape;
 
+pub mod abi;
 pub mod autodiff;
 pub mod dropout;
 pub mod dtype;
 pub mod error;
 pub mod eval;
+pub mod lower;
 pub mod op;
 pub mod passes;
 
