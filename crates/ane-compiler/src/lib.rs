@@ -31,7 +31,9 @@ pub mod passes;
 pub use builder::{DROPOUT_RNG_INPUT, ROPE_BASE};
 pub use dtype::DType;
 pub use error::GraphError;
-pub use graph::{Graph, GraphInput, GraphMode, GraphOutput, InputKind, Node, Producer, ValueId};
+pub use graph::{
+    Graph, GraphInput, GraphMode, GraphOutput, InputKind, Node, NodeOrigin, Producer, ValueId,
+};
 pub use infer::infer_output_type;
 pub use op::{BinaryOp, Conv2dParams, GeluApprox, Op, Pool2dParams, UnaryOp, CAUSAL_MASK_VALUE};
 pub use shape::{broadcast_shapes, Shape, ValueType};

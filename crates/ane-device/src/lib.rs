@@ -6,11 +6,13 @@
 //! kernels), dense and row-major, exactly the IOSurface layout of `reference/ane-facts.md` §5.
 //!
 //! Devices: the simulator (everywhere) and the Apple Neural Engine ([`AneDevice`], macOS; on
-//! other platforms its constructor reports that it is unavailable). [`chip`] holds the per-chip
-//! capability table both the device and the compiler read.
+//! other platforms its constructor reports that it is unavailable). [`chip`] (re-exported from
+//! `ane-mil`) holds the per-chip capability table both the device and the compiler read.
 
 pub mod ane;
-pub mod chip;
+/// The per-chip capability table; it lives in `ane-mil` so the compiler reads it without knowing
+/// any device.
+pub use ane_mil::chip;
 pub mod device;
 
 pub use ane::{AneConfig, AneDevice};

@@ -116,7 +116,9 @@ impl Buffers {
         let mut buf = std::mem::take(&mut self.slots[slot]);
         let result = match buf.view_mut(len) {
             Some(view) => f(self, view),
-            None => Err(internal(format!("tensor {out} (slot {slot}) is not writable"))),
+            None => Err(internal(format!(
+                "tensor {out} (slot {slot}) is not writable"
+            ))),
         };
         self.slots[slot] = buf;
         result

@@ -5,9 +5,9 @@
 
 use crate::buffers::{Buffers, Lid};
 use crate::error::SimError;
+use crate::exec::float_io::BLOCK;
 use crate::storage::{Buf, Kind};
 use ane_mil::{DType, TensorType};
-use crate::exec::float_io::BLOCK;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 
@@ -133,7 +133,11 @@ fn unstage(dtype: DType, bytes: &[u8], buf: &mut Buf, len: usize) -> Option<()> 
         (DType::Fp32, Buf::F16(v)) => {
             // Blocks of slice conversions, not one `f16::from_f32` per element.
             let mut block = [0f32; BLOCK];
-            for (dst, src) in v.get_mut(..len)?.chunks_mut(BLOCK).zip(bytes.chunks(4 * BLOCK)) {
+            for (dst, src) in v
+                .get_mut(..len)?
+                .chunks_mut(BLOCK)
+                .zip(bytes.chunks(4 * BLOCK))
+            {
                 let wide = &mut block[..dst.len()];
                 for (w, c) in wide.iter_mut().zip(src.chunks_exact(4)) {
                     *w = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);

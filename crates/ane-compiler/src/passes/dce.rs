@@ -19,10 +19,11 @@ pub fn dce(graph: &Graph) -> Result<Graph, GraphError> {
         }
     }
     let (mut out, mut map) = copy_inputs(graph)?;
-    for node in graph.nodes() {
+    for (index, node) in graph.nodes().iter().enumerate() {
         if !live[node.output.index()] {
             continue;
         }
+        out.set_current_origin(graph.node_origin(index).clone());
         let inputs = node
             .inputs
             .iter()

@@ -1,5 +1,6 @@
 //! Graph-to-graph passes: dead-code elimination and common-subexpression elimination. Each
-//! returns a new graph with compact value ids; inputs, outputs (names and order) and mode are kept.
+//! returns a new graph with compact value ids; inputs, outputs (names and order), mode and node
+//! origins (scopes) are kept.
 
 mod cse;
 mod dce;

@@ -129,10 +129,7 @@ mod tests {
         let mut got = Vec::new();
         plan.for_each_segment::<()>(0, plan.len(), 3, |s| {
             for i in 0..s.len {
-                got.push([
-                    s.at[0] + i * plan.steps[0],
-                    s.at[1] + i * plan.steps[1],
-                ]);
+                got.push([s.at[0] + i * plan.steps[0], s.at[1] + i * plan.steps[1]]);
             }
             Ok(())
         })

@@ -63,7 +63,11 @@ impl CopyMap {
     }
 
     /// A copy writing a dense row-major destination.
-    pub(crate) fn to_dense(shape: Vec<usize>, src: Vec<Vec<usize>>, src_base: usize) -> Option<Self> {
+    pub(crate) fn to_dense(
+        shape: Vec<usize>,
+        src: Vec<Vec<usize>>,
+        src_base: usize,
+    ) -> Option<Self> {
         let dst = row_major_tables(&shape);
         CopyMap::new(shape, src, src_base, dst, 0)
     }

@@ -22,7 +22,10 @@ pub(crate) fn widen<'a>(src: FloatView<'a>, tmp: &'a mut [f32]) -> Result<&'a [f
         FloatView::F16(v) => {
             let available = tmp.len();
             let dst = tmp.get_mut(..v.len()).ok_or_else(|| {
-                KernelError::Internal(format!("scratch of {available} is too small for {}", v.len()))
+                KernelError::Internal(format!(
+                    "scratch of {available} is too small for {}",
+                    v.len()
+                ))
             })?;
             f16_to_f32(v, dst).map_err(conversion)?;
             Ok(dst)

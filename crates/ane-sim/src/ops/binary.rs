@@ -184,7 +184,12 @@ fn float_arith(op: Arith, a: Opnd<'_, f32>, b: Opnd<'_, f32>, out: &mut [f32]) {
     }
 }
 
-fn compare_into<T: PartialOrd + Copy>(op: CompareOp, a: Opnd<'_, T>, b: Opnd<'_, T>, out: &mut [u8]) {
+fn compare_into<T: PartialOrd + Copy>(
+    op: CompareOp,
+    a: Opnd<'_, T>,
+    b: Opnd<'_, T>,
+    out: &mut [u8],
+) {
     match op {
         CompareOp::Equal => zip2!(a, b, out, |x, y| u8::from(x == y)),
         CompareOp::NotEqual => zip2!(a, b, out, |x, y| u8::from(x != y)),
@@ -215,7 +220,12 @@ fn int_pow(x: i32, y: i32) -> Option<i32> {
     }
 }
 
-fn int_arith(op: Arith, a: Opnd<'_, i32>, b: Opnd<'_, i32>, out: &mut [i32]) -> Result<(), KernelError> {
+fn int_arith(
+    op: Arith,
+    a: Opnd<'_, i32>,
+    b: Opnd<'_, i32>,
+    out: &mut [i32],
+) -> Result<(), KernelError> {
     let zero_divisor = || KernelError::Data("integer division by zero".into());
     match op {
         Arith::Add => zip2!(a, b, out, |x, y| x.wrapping_add(y)),
@@ -240,7 +250,9 @@ fn int_arith(op: Arith, a: Opnd<'_, i32>, b: Opnd<'_, i32>, out: &mut [i32]) -> 
                 0
             }));
             if failed {
-                return Err(KernelError::Data("integer 0 raised to a negative power".into()));
+                return Err(KernelError::Data(
+                    "integer 0 raised to a negative power".into(),
+                ));
             }
         }
     }
@@ -273,7 +285,8 @@ impl Binary {
                         })
                     }),
                     FloatViewMut::F16(out) => for_chunks(out, parallel, |start, chunk| {
-                        let (mut bx, mut by, mut bo) = ([0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK]);
+                        let (mut bx, mut by, mut bo) =
+                            ([0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK]);
                         self.segments(start, chunk.len(), |s| {
                             let a = float_operand(x, s.at[0], s.len, rx, &mut bx);
                             let b = float_operand(y, s.at[1], s.len, ry, &mut by);

@@ -14,8 +14,21 @@ use ane_cpu::elementwise::{unary_f32_in_place, GeluMode, UnaryOp};
 
 /// The unary op types handled here.
 pub(crate) const OPS: &[&str] = &[
-    "relu", "sigmoid", "silu", "tanh", "gelu", "exp", "log", "sqrt", "rsqrt", "inverse", "abs",
-    "square", "clip", "identity", "logical_not",
+    "relu",
+    "sigmoid",
+    "silu",
+    "tanh",
+    "gelu",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "inverse",
+    "abs",
+    "square",
+    "clip",
+    "identity",
+    "logical_not",
 ];
 
 pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
@@ -99,18 +112,24 @@ impl Kernel for FloatUnary {
     fn run(&self, bufs: &mut Buffers, cx: &mut RunCx<'_>) -> Result<(), KernelError> {
         let op = self.op;
         bufs.with_float_output(self.out, |bufs, out| match (bufs.float(self.x)?, out) {
-            (FloatView::F32(x), FloatViewMut::F32(out)) => for_chunks(out, cx.parallel, |start, chunk| {
-                chunk.copy_from_slice(&x[start..start + chunk.len()]);
-                unary_f32_in_place(op, chunk);
-                Ok(())
-            }),
-            (FloatView::F16(x), FloatViewMut::F16(out)) => for_chunks(out, cx.parallel, |start, chunk| {
-                map_f16_blocks(&x[start..start + chunk.len()], chunk, |block| {
-                    unary_f32_in_place(op, block)
-                });
-                Ok(())
-            }),
-            _ => Err(KernelError::Internal("unary input and output storage differ".into())),
+            (FloatView::F32(x), FloatViewMut::F32(out)) => {
+                for_chunks(out, cx.parallel, |start, chunk| {
+                    chunk.copy_from_slice(&x[start..start + chunk.len()]);
+                    unary_f32_in_place(op, chunk);
+                    Ok(())
+                })
+            }
+            (FloatView::F16(x), FloatViewMut::F16(out)) => {
+                for_chunks(out, cx.parallel, |start, chunk| {
+                    map_f16_blocks(&x[start..start + chunk.len()], chunk, |block| {
+                        unary_f32_in_place(op, block)
+                    });
+                    Ok(())
+                })
+            }
+            _ => Err(KernelError::Internal(
+                "unary input and output storage differ".into(),
+            )),
         })
     }
 }

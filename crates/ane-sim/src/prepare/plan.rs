@@ -204,7 +204,11 @@ impl PlanBuilder {
 
 /// Removes and returns the free slot that best fits `len`: the smallest one at least as large,
 /// else the largest one (which then grows).
-fn take_best_fit(pool: &mut Vec<usize>, slots: &[(Kind, usize, Option<Buf>)], len: usize) -> Option<usize> {
+fn take_best_fit(
+    pool: &mut Vec<usize>,
+    slots: &[(Kind, usize, Option<Buf>)],
+    len: usize,
+) -> Option<usize> {
     let size = |i: usize| slots[pool[i]].1;
     let fitting = (0..pool.len())
         .filter(|&i| size(i) >= len)
