@@ -201,10 +201,7 @@ pub fn assemble_abi(abi: Abi, inputs: Bound<InputSlot>, outputs: Bound<OutputSlo
 }
 
 fn packing_limits(cx: &LowerCx) -> PackingLimits {
-    PackingLimits {
-        max_axis_size: cx.opts.limits.max_axis_size,
-        max_slice_begin: cx.opts.limits.max_slice_begin,
-    }
+    cx.opts.limits.packing()
 }
 
 fn mil_dtype(cx: &LowerCx, dtype: DType) -> ane_mil::DType {

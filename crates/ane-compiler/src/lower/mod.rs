@@ -26,13 +26,14 @@ mod context;
 mod error;
 mod flops;
 mod io;
-mod ops;
+pub(crate) mod ops;
 mod options;
 mod prune;
 
 pub use context::{mil_dims, INLINE_TABLE_LIMIT};
 pub use error::LowerError;
 pub use flops::node_flops;
+pub use ops::check_supported;
 pub use options::{Abi, LowerOptions, LoweringLimits, Precision};
 
 use crate::abi::KernelAbi;

@@ -72,6 +72,14 @@ impl LoweringLimits {
         }
     }
 
+    /// The subset that constrains packed layouts ([`crate::abi::check_packing`]).
+    pub fn packing(&self) -> crate::abi::PackingLimits {
+        crate::abi::PackingLimits {
+            max_axis_size: self.max_axis_size,
+            max_slice_begin: self.max_slice_begin,
+        }
+    }
+
     /// No limits: host kernels on the simulator or the CPU.
     pub fn host() -> Self {
         LoweringLimits {

@@ -26,7 +26,10 @@ use crate::op::Op;
 use ane_mil::builder::Var;
 use ane_mil::MAX_RANK;
 
-/// Whether `node` can be lowered under `opts`; the error says where it must run instead.
+/// Whether `node` can be lowered under `opts` at all (cheap: no MIL is built). The error says
+/// where it must run instead: placement calls this to keep host-only ops (dropout masks, ops on
+/// integer ids or labels) off the ANE. Chip limits (axis caps, packing) are only known once a
+/// whole kernel is lowered.
 pub fn check_supported(graph: &Graph, node: &Node, opts: &LowerOptions) -> Result<(), LowerError> {
     let unsupported = |reason: &str| LowerError::Unsupported {
         op: node.op.to_string(),
