@@ -80,8 +80,12 @@ pub(super) fn build(
         let latest_same_key = drafts
             .iter()
             .rposition(|d| d.placement == placement && d.scope == *scope);
-        let blocker = latest_same_key
-            .and_then(|g| reads.iter().copied().find(|&h| h != g && depends[h].contains(g)));
+        let blocker = latest_same_key.and_then(|g| {
+            reads
+                .iter()
+                .copied()
+                .find(|&h| h != g && depends[h].contains(g))
+        });
         let group = match (latest_same_key, blocker) {
             (Some(g), None) => g,
             _ => {

@@ -69,7 +69,7 @@ impl GroupLimit {
 
 impl fmt::Display for GroupLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = |s: &Option<String>| s.clone().unwrap_or_else(|| "(none)".to_string());
+        let name = |s: &Option<String>| s.clone().unwrap_or_else(|| "unscoped".to_string());
         match self {
             GroupLimit::First => f.write_str("first kernel"),
             GroupLimit::Scope { from, to } => {
@@ -77,11 +77,7 @@ impl fmt::Display for GroupLimit {
             }
             GroupLimit::Dependency { via, via_scope } => write!(
                 f,
-                "would depend on itself through {} {via} kernel ({})",
-                match via {
-                    Placement::Ane => "an",
-                    Placement::Host => "a",
-                },
+                "{via} kernel in between ({}): merging would form a cycle",
                 name(via_scope)
             ),
             GroupLimit::Caps(why) => write!(f, "chip limits: {why}"),
@@ -94,8 +90,10 @@ impl fmt::Display for GroupLimit {
 pub struct Group {
     /// ANE or host.
     pub placement: Placement,
-    /// The scope its nodes share.
+    /// The repeated scope (layer) its nodes share, `None` when its nodes group freely.
     pub scope: Option<Arc<str>>,
+    /// The distinct scopes of its nodes, in node order (what the kernel covers, for names).
+    pub covers: Vec<String>,
     /// Nodes to lower, in execution order (the group's nodes, each preceded by the constants it
     /// is the first to read).
     pub nodes: Vec<usize>,
@@ -159,11 +157,13 @@ pub fn partition(
             pieces.push((draft, None));
             continue;
         }
-        let split = split::split_to_fit(graph, &cx, &draft.nodes, &ane_opts, &opts.caps)
-            .map_err(|e| match e {
-                split::SplitError::Graph(g) => PartitionError::Graph(g),
-                split::SplitError::NodeDoesNotFit { node, op, reason } => {
-                    PartitionError::NodeDoesNotFit { node, op, reason }
+        let split =
+            split::split_to_fit(graph, &cx, &draft.nodes, &ane_opts, &opts.caps).map_err(|e| {
+                match e {
+                    split::SplitError::Graph(g) => PartitionError::Graph(g),
+                    split::SplitError::NodeDoesNotFit { node, op, reason } => {
+                        PartitionError::NodeDoesNotFit { node, op, reason }
+                    }
                 }
             })?;
         for piece in split {
@@ -181,6 +181,17 @@ pub fn partition(
         }
     }
     let order = dependency_order(graph, &pieces);
+    let covers = |nodes: &[usize]| {
+        let mut out: Vec<String> = Vec::new();
+        for &n in nodes {
+            if let Some(s) = &scopes[n] {
+                if !out.iter().any(|o| **o == **s) {
+                    out.push(s.to_string());
+                }
+            }
+        }
+        out
+    };
     Ok(order
         .into_iter()
         .map(|i| {
@@ -188,6 +199,7 @@ pub fn partition(
             let b = cx.boundary(&draft.nodes);
             Group {
                 placement: draft.placement,
+                covers: covers(&draft.nodes),
                 scope: draft.scope,
                 nodes: b.nodes,
                 inputs: b.inputs,
@@ -206,7 +218,10 @@ pub fn host_options() -> crate::lower::LowerOptions {
 
 /// A topological order of the pieces (Kahn's algorithm), ties broken by the first node index so
 /// the order follows the graph's execution order wherever it can.
-fn dependency_order(graph: &Graph, pieces: &[(groups::Draft, Option<LoweredKernel>)]) -> Vec<usize> {
+fn dependency_order(
+    graph: &Graph,
+    pieces: &[(groups::Draft, Option<LoweredKernel>)],
+) -> Vec<usize> {
     let mut piece_of = vec![usize::MAX; graph.nodes().len()];
     for (i, (draft, _)) in pieces.iter().enumerate() {
         for &n in &draft.nodes {
@@ -249,7 +264,11 @@ fn dependency_order(graph: &Graph, pieces: &[(groups::Draft, Option<LoweredKerne
 
 /// The nodes of `groups` that are in no group, other than the kernel-free ones: empty for a
 /// correct partition (used by tests and debug checks).
-pub fn unassigned_nodes(graph: &Graph, placements: &[NodePlacement], groups: &[Group]) -> Vec<usize> {
+pub fn unassigned_nodes(
+    graph: &Graph,
+    placements: &[NodePlacement],
+    groups: &[Group],
+) -> Vec<usize> {
     let mut covered = vec![false; graph.nodes().len()];
     for g in groups {
         for &n in &g.nodes {

@@ -49,7 +49,9 @@ pub(super) fn try_kernel(
     })?;
     if let Err(errors) = ane_mil::validate::validate_with_weights(&kernel.program, &kernel.weights)
     {
-        return Err(Misfit::Limits(format!("the program does not validate: {errors}")));
+        return Err(Misfit::Limits(format!(
+            "the program does not validate: {errors}"
+        )));
     }
     if let Some(caps) = caps {
         if let Some(first) = lint(&kernel.program, caps).first() {

@@ -20,13 +20,8 @@ pub fn weight_gradient_nodes(graph: &Graph) -> Vec<bool> {
         .iter()
         .enumerate()
         .map(|(i, node)| {
-            let candidate = matches!(
-                node.op,
-                Op::MatMul { .. } | Op::Conv2dBackwardWeight { .. }
-            );
-            candidate
-                && (!marked || graph.node_origin(i).backward)
-                && reaches[node.output.index()]
+            let candidate = matches!(node.op, Op::MatMul { .. } | Op::Conv2dBackwardWeight { .. });
+            candidate && (!marked || graph.node_origin(i).backward) && reaches[node.output.index()]
         })
         .collect()
 }

@@ -24,7 +24,10 @@ impl Plan {
                 {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        format!("kernel {}: weight path {path:?} leaves its directory", kernel.name),
+                        format!(
+                            "kernel {}: weight path {path:?} leaves its directory",
+                            kernel.name
+                        ),
                     ));
                 }
                 let target = kdir.join(relative);

@@ -56,8 +56,10 @@ pub struct Dispatch {
     pub inputs: Vec<ValueId>,
     /// The value bound to each boundary output position.
     pub outputs: Vec<ValueId>,
-    /// The scope of its nodes.
+    /// The repeated scope (layer) of its nodes, if any.
     pub scope: Option<String>,
+    /// The distinct scopes its nodes come from, in node order.
+    pub covers: Vec<String>,
     /// What limited the grouping before it.
     pub limit: GroupLimit,
 }
@@ -69,11 +71,17 @@ pub(super) struct Built {
 }
 
 /// Lowers, checks and deduplicates the kernels of `groups` (in dispatch order).
-pub(super) fn build(graph: &Graph, groups: Vec<Group>, caps: &ChipCaps) -> Result<Built, PlanError> {
+pub(super) fn build(
+    graph: &Graph,
+    groups: Vec<Group>,
+    caps: &ChipCaps,
+) -> Result<Built, PlanError> {
     let mut kernels: Vec<PlannedKernel> = Vec::new();
     let mut dispatches = Vec::with_capacity(groups.len());
-    let mut by_content: HashMap<(Placement, String, Vec<(String, Vec<u8>)>), usize> = HashMap::new();
+    let mut by_content: HashMap<(Placement, String, Vec<(String, Vec<u8>)>), usize> =
+        HashMap::new();
     let mut scopes_of: Vec<Vec<Option<String>>> = Vec::new();
+    let mut covers_of: Vec<Vec<String>> = Vec::new();
     for (index, mut group) in groups.into_iter().enumerate() {
         let provisional = format!("dispatch {index} ({})", group.placement);
         let lowered = match group.lowered.take() {
@@ -95,6 +103,7 @@ pub(super) fn build(graph: &Graph, groups: Vec<Group>, caps: &ChipCaps) -> Resul
                 let k = kernels.len();
                 kernels.push(new_kernel(graph, &group, lowered, caps));
                 scopes_of.push(Vec::new());
+                covers_of.push(group.covers.clone());
                 by_content.insert(key, k);
                 k
             }
@@ -107,11 +116,12 @@ pub(super) fn build(graph: &Graph, groups: Vec<Group>, caps: &ChipCaps) -> Resul
             inputs: group.inputs,
             outputs: group.outputs,
             scope,
+            covers: group.covers,
             limit: group.limit,
         });
     }
     for (k, kernel) in kernels.iter_mut().enumerate() {
-        kernel.name = kernel_name(graph, k, kernel, &scopes_of[k]);
+        kernel.name = kernel_name(graph, k, kernel, &scopes_of[k], &covers_of[k]);
     }
     Ok(Built {
         kernels,
@@ -211,16 +221,23 @@ fn ir_op_counts(graph: &Graph, nodes: &[usize]) -> Vec<(String, usize)> {
 }
 
 /// `k03_ane_layers.N_bwd`: index, placement, the scope (numbers generalized when several
-/// dispatches share the kernel), and whether its nodes are forward, backward or both.
+/// dispatches share the kernel; for kernels outside repeated scopes, the scopes their first
+/// dispatch covers, `first..last`, or `step` for none), and whether its nodes are forward,
+/// backward or both.
 fn kernel_name(
     graph: &Graph,
     index: usize,
     kernel: &PlannedKernel,
     scopes: &[Option<String>],
+    covers: &[String],
 ) -> String {
     let first = scopes.first().cloned().flatten();
     let scope = match first {
-        None => "step".to_string(),
+        None => match covers {
+            [] => "step".to_string(),
+            [one] => one.clone(),
+            [first, .., last] => format!("{first}..{last}"),
+        },
         Some(s) if scopes.iter().all(|t| t.as_deref() == Some(s.as_str())) => s,
         Some(s) => generalize(&s).replace('*', "N"),
     };

@@ -54,11 +54,24 @@ impl Plan {
 
     fn write_table(&self, s: &mut String) -> fmt::Result {
         writeln!(s, "plan: {}", self.target_line())?;
-        let width = self.kernels.iter().map(|k| k.name.len()).max().unwrap_or(6).max(6);
+        let width = self
+            .kernels
+            .iter()
+            .map(|k| k.name.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
         writeln!(
             s,
             "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11}  {:<44} {}",
-            "kernel", "place", "disp", "FLOPs/disp", "bytes in", "bytes out", "main ops", "limited by"
+            "kernel",
+            "place",
+            "disp",
+            "FLOPs/disp",
+            "bytes in",
+            "bytes out",
+            "main ops",
+            "limited by"
         )?;
         for (k, kernel) in self.kernels.iter().enumerate() {
             let first = self.dispatches.iter().find(|d| d.kernel == k);
@@ -108,7 +121,11 @@ impl Plan {
         let limits: Vec<String> = limits.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         writeln!(s, "grouping limited by: {}", limits.join(", "))?;
         for d in self.dispatches.iter().filter(|d| d.limit.kind() == "caps") {
-            writeln!(s, "  caps split before {}: {}", self.kernels[d.kernel].name, d.limit)?;
+            writeln!(
+                s,
+                "  caps split before {}: {}",
+                self.kernels[d.kernel].name, d.limit
+            )?;
         }
         let mut host: BTreeMap<String, usize> = BTreeMap::new();
         for (n, p) in self.placements.iter().enumerate() {

@@ -42,7 +42,9 @@ impl fmt::Display for StepValueKind {
             StepValueKind::Data => f.write_str("data"),
             StepValueKind::Ids => f.write_str("ids"),
             StepValueKind::Param => f.write_str("param"),
-            StepValueKind::DropoutMask { site, p } => write!(f, "dropout mask (site {site}, p {p})"),
+            StepValueKind::DropoutMask { site, p } => {
+                write!(f, "dropout mask (site {site}, p {p})")
+            }
             StepValueKind::Loss => f.write_str("loss"),
             StepValueKind::Gradient(of) => write!(f, "gradient of {of}"),
             StepValueKind::Output => f.write_str("output"),
@@ -160,8 +162,10 @@ pub(super) fn buffers(
     let mut entries: BTreeMap<ValueId, (BufferSource, Vec<usize>)> = BTreeMap::new();
     for (d, dispatch) in dispatches.iter().enumerate() {
         for &v in &dispatch.outputs {
-            entries.entry(v).or_insert((BufferSource::Dispatch(d), Vec::new())).0 =
-                BufferSource::Dispatch(d);
+            entries
+                .entry(v)
+                .or_insert((BufferSource::Dispatch(d), Vec::new()))
+                .0 = BufferSource::Dispatch(d);
         }
         for &v in &dispatch.inputs {
             entries

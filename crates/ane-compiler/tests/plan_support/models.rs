@@ -34,6 +34,27 @@ pub fn mlp() -> Graph {
     training(&build().expect("mlp builds"))
 }
 
+/// The MLP with dropout (p = 0.25) after the hidden activation.
+pub fn mlp_with_dropout() -> Graph {
+    let build = || -> Result<Graph, GraphError> {
+        let mut g = Graph::new();
+        let x = g.input("images", &[32, 784], DType::F32)?;
+        let labels = g.input_ids("labels", &[32])?;
+        let w0 = g.param("0.weight", &[256, 784])?;
+        let b0 = g.param("0.bias", &[256])?;
+        let h = g.linear(x, w0, Some(b0))?;
+        let h = g.relu(h)?;
+        let h = g.dropout(h, 0.25)?;
+        let w1 = g.param("2.weight", &[10, 256])?;
+        let b1 = g.param("2.bias", &[10])?;
+        let logits = g.linear(h, w1, Some(b1))?;
+        let loss = g.cross_entropy(logits, labels)?;
+        g.output("loss", loss)?;
+        Ok(g)
+    };
+    training(&build().expect("mlp with dropout builds"))
+}
+
 /// CNN on 1×28×28, batch 8: conv(1→8, 3×3, pad 1) → relu → maxpool 2 → conv(8→16, 3×3, pad 1)
 /// → relu → maxpool 2 → flatten → linear(784 → 10) → cross-entropy.
 pub fn cnn() -> Graph {
