@@ -2,6 +2,7 @@
 //! the executor that runs a Plan on a Device, the training loop, checkpoints and metrics.
 pub mod checkpoint;
 pub mod data;
+pub mod executor;
 pub mod metrics;
 pub mod nn;
 pub mod optim;
