@@ -8,3 +8,4 @@ pub mod nn;
 pub mod optim;
 pub mod params;
 pub mod rng;
+pub mod trainer;

@@ -98,7 +98,7 @@ struct BoundDispatch {
 }
 
 /// Compile counts and per-step work of a compiled plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PlanSummary {
     /// Distinct ANE-placed kernels (one compile each).
     pub ane_kernels: usize,
