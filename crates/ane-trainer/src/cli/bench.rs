@@ -1,5 +1,6 @@
 //! `ane-trainer bench`: time training steps on synthetic data, split into phases.
 
+use super::output::emit;
 use ane_trainer::trainer::{bench, BenchOptions, TrainSettings};
 use clap::Args;
 use std::process::ExitCode;
@@ -74,9 +75,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         warmup: args.warmup,
     })?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        emit(&format!("{}", serde_json::to_string_pretty(&report)?))?;
     } else {
-        println!("{report}");
+        emit(&format!("{report}"))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `ane-trainer eval --checkpoint DIR`: evaluate a checkpoint on its dataset's test split.
 
+use super::output::emit;
 use ane_trainer::executor::DeviceChoice;
 use ane_trainer::trainer::{evaluate_checkpoint, EvalOptions};
 use clap::Args;
@@ -42,22 +43,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     };
     let result = evaluate_checkpoint(&args.checkpoint, &options)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        emit(&format!("{}", serde_json::to_string_pretty(&result)?))?;
     } else {
-        println!(
+        emit(&format!(
             "test accuracy: {:.2}% ({}/{}), test loss {:.4}",
             100.0 * result.accuracy,
             result.correct,
             result.examples,
             result.loss
-        );
-        println!(
+        ))?;
+        emit(&format!(
             "checkpoint {} (step {}) on {}, {}",
             result.checkpoint.display(),
             result.step,
             result.dataset,
             result.device
-        );
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `ane-trainer inspect`: plan a model's training step (or its evaluation pass) without running
 //! anything; print the kernel table and optionally write every kernel's MIL and weights.
 
+use super::output::emit;
 use ane_compiler::plan::{plan_training_step, PlanOptions};
 use ane_trainer::executor::{eval_graph, training_step_graph};
 use ane_trainer::nn::Preset;
@@ -70,7 +71,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let traced = start.elapsed();
     let plan = plan_training_step(&graph.graph, &options)?;
     let planned = start.elapsed() - traced;
-    println!(
+    emit(&format!(
         "model {}: {} parameter tensors, {} parameters; batch {batch}; {} graph: {} nodes",
         preset.name(),
         model.param_specs().len(),
@@ -81,25 +82,25 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             "training-step"
         },
         graph.graph.nodes().len()
-    );
-    print!("{}", plan.table());
+    ))?;
+    emit(plan.table().trim_end())?;
     if args.verbose {
-        println!("dispatches:\n{}", plan.dispatch_table());
-        println!("buffers:\n{}", plan.buffer_table());
+        emit(&format!("dispatches:\n{}", plan.dispatch_table()))?;
+        emit(&format!("buffers:\n{}", plan.buffer_table()))?;
     }
-    println!(
+    emit(&format!(
         "traced in {:.2} s, planned in {:.2} s (nothing compiled or run)",
         traced.as_secs_f64(),
         planned.as_secs_f64()
-    );
+    ))?;
     if let Some(dir) = &args.dump {
         plan.dump(dir)
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", dir.display()))?;
-        println!(
+        emit(&format!(
             "wrote {} kernel(s) (model.mil and weights) and plan.txt to {}",
             plan.kernels.len(),
             dir.display()
-        );
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

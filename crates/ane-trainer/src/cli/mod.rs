@@ -7,6 +7,7 @@ pub(crate) mod bench;
 pub(crate) mod eval;
 pub(crate) mod inspect;
 pub(crate) mod mil;
+mod output;
 pub(crate) mod train;
 
 /// Train neural networks on the Apple Neural Engine (or its simulator).

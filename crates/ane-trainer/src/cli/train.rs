@@ -1,6 +1,7 @@
 //! `ane-trainer train`: train a model (defaults: the 784-256-10 MLP on the embedded MNIST
 //! sample) and print its test accuracy.
 
+use super::output::emit;
 use ane_trainer::trainer::{train, ProgressMode, RunOptions, TrainSettings};
 use clap::Args;
 use std::path::PathBuf;
@@ -47,9 +48,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = train(&settings, &options)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        emit(&format!("{}", serde_json::to_string_pretty(&summary)?))?;
     } else {
-        println!("{summary}");
+        emit(&format!("{summary}"))?;
     }
     Ok(ExitCode::SUCCESS)
 }
