@@ -217,12 +217,19 @@ mod tests {
         assert_eq!(read(&mut dev, mul), vec![2.0, 4.0, 6.0, 8.0]);
         dev.release(add).unwrap();
         assert!(matches!(dev.run(add), Err(DeviceError::UnknownKernel(_))));
-        assert!(matches!(dev.release(add), Err(DeviceError::UnknownKernel(_))));
+        assert!(matches!(
+            dev.release(add),
+            Err(DeviceError::UnknownKernel(_))
+        ));
         dev.run(mul).unwrap();
         assert_eq!(dev.live_kernels(), 1);
         assert!(matches!(
             dev.write_input(mul, 2, &mut |_| {}),
-            Err(DeviceError::NoSuchBuffer { what: "input", index: 2, .. })
+            Err(DeviceError::NoSuchBuffer {
+                what: "input",
+                index: 2,
+                ..
+            })
         ));
         assert!(matches!(
             dev.read_output(mul, 1, &mut |_| {}),

@@ -17,7 +17,9 @@ const N: usize = 1024;
 fn data(n: usize, seed: u32) -> Vec<f32> {
     (0..n)
         .map(|i| {
-            ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5
+            ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32
+                / (1 << 24) as f32
+                - 0.5
         })
         .collect()
 }
@@ -80,7 +82,9 @@ fn chain_program() -> PreparedProgram {
             2 => format!("relu(x = {prev})"),
             _ => format!("sigmoid(x = {prev})"),
         };
-        body.push_str(&format!("        {ty} v{i} = {call}[name = string(\"v{i}\")];\n"));
+        body.push_str(&format!(
+            "        {ty} v{i} = {call}[name = string(\"v{i}\")];\n"
+        ));
         prev = format!("v{i}");
     }
     let mut p = prepare(&format!(
@@ -168,8 +172,14 @@ fn report_ratios() {
     let gflops = |flops: f64, t: Duration| flops / t.as_secs_f64() / 1e9;
     let mm_flops = 2.0 * (N * N * N) as f64;
     let gemm_rate = gflops(mm_flops, gemm);
-    println!("\n== ane-sim ratios (threads: {}) ==", rayon::current_num_threads());
-    println!("gemm crate f16 1024³: {:>8.2?}  {:>6.1} GFLOP/s", gemm, gemm_rate);
+    println!(
+        "\n== ane-sim ratios (threads: {}) ==",
+        rayon::current_num_threads()
+    );
+    println!(
+        "gemm crate f16 1024³: {:>8.2?}  {:>6.1} GFLOP/s",
+        gemm, gemm_rate
+    );
     println!(
         "(a) sim matmul 1024³ fp16: {:>8.2?}  {:>6.1} GFLOP/s  = {:.0}% of gemm f16 (target ≥ 60%)",
         sim_mm,

@@ -40,7 +40,6 @@ impl TensorDesc {
 pub(crate) struct Port {
     pub desc: TensorDesc,
     pub lid: Lid,
-    pub kind: Kind,
     staging: Option<Vec<u8>>,
 }
 
@@ -63,12 +62,7 @@ impl Port {
     pub(crate) fn new(name: String, ty: TensorType, lid: Lid, kind: Kind) -> Self {
         let desc = TensorDesc { name, ty };
         let staging = (!is_direct(desc.ty.dtype, kind)).then(|| vec![0u8; desc.byte_len()]);
-        Port {
-            desc,
-            lid,
-            kind,
-            staging,
-        }
+        Port { desc, lid, staging }
     }
 
     /// Lets `fill` write the port's bytes, then stores them.

@@ -148,7 +148,6 @@ impl PreparedProgram {
             let mut cx = RunCx {
                 scratch,
                 parallel: threads > 1,
-                threads,
             };
             for step in steps {
                 step.kernel

@@ -121,9 +121,9 @@ impl CopyMap {
         loop {
             let mut s = self.src_base + shift;
             let mut d = self.dst_base;
-            for k in 0..last {
-                s += self.src[k][index[k]];
-                d += self.dst[k][index[k]];
+            for ((&i, src), dst) in index[..last].iter().zip(&self.src).zip(&self.dst) {
+                s += src[i];
+                d += dst[i];
             }
             if self.contiguous {
                 let (s0, d0) = (s + src_row[0], d + dst_row[0]);

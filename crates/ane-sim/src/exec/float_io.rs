@@ -33,20 +33,6 @@ pub(crate) fn widen<'a>(src: FloatView<'a>, tmp: &'a mut [f32]) -> Result<&'a [f
     }
 }
 
-/// Stores f32 values into a float output (one rounding to fp16 for f16 storage).
-pub(crate) fn narrow(src: &[f32], dst: FloatViewMut<'_>) -> Result<(), KernelError> {
-    match dst {
-        FloatViewMut::F32(d) => {
-            if d.len() != src.len() {
-                return Err(KernelError::Internal("narrow: length mismatch".into()));
-            }
-            d.copy_from_slice(src);
-            Ok(())
-        }
-        FloatViewMut::F16(d) => f32_to_f16(src, d).map_err(conversion),
-    }
-}
-
 /// Lets `compute` fill a float output in f32: directly into f32 storage, or into the front of
 /// `tmp` followed by one rounding into f16 storage.
 pub(crate) fn compute_into(

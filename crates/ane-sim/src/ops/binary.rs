@@ -16,7 +16,7 @@ use crate::exec::parallel::for_chunks;
 use crate::kernel::{Kernel, RunCx, ScratchNeed};
 use crate::prepare::op_cx::OpCx;
 use crate::storage::Kind;
-use ane_cpu::elementwise::{BinaryOp, CompareOp};
+use ane_cpu::elementwise::CompareOp;
 use half::slice::HalfFloatSliceExt;
 
 /// The binary op types handled here.
@@ -178,9 +178,18 @@ fn float_arith(op: Arith, a: Opnd<'_, f32>, b: Opnd<'_, f32>, out: &mut [f32]) {
         Arith::Sub => zip2!(a, b, out, |x, y| x - y),
         Arith::Mul => zip2!(a, b, out, |x, y| x * y),
         Arith::Div => zip2!(a, b, out, |x, y| x / y),
-        Arith::Pow => zip2!(a, b, out, |x, y| BinaryOp::Pow.apply_f32(x, y)),
-        Arith::Max => zip2!(a, b, out, |x, y| BinaryOp::Max.apply_f32(x, y)),
-        Arith::Min => zip2!(a, b, out, |x, y| BinaryOp::Min.apply_f32(x, y)),
+        Arith::Pow => zip2!(a, b, out, |x, y| x.powf(y)),
+        // numpy: NaN if either operand is NaN (`f32::max` would drop it).
+        Arith::Max => zip2!(a, b, out, |x, y| if x.is_nan() || y.is_nan() {
+            f32::NAN
+        } else {
+            x.max(y)
+        }),
+        Arith::Min => zip2!(a, b, out, |x, y| if x.is_nan() || y.is_nan() {
+            f32::NAN
+        } else {
+            x.min(y)
+        }),
     }
 }
 

@@ -111,11 +111,7 @@ pub(crate) fn affine_dequantize(
     };
     let mut out = Vec::with_capacity(q.len());
     for (i, &qi) in q.iter().enumerate() {
-        let a = if inner == 0 {
-            0
-        } else {
-            (i / inner) % dim.max(1)
-        };
+        let a = i.checked_div(inner).map_or(0, |q| q % dim.max(1));
         out.push(pick(&s, a)? * (qi - pick(&zp, a)?));
     }
     let dtype = scale.ty.dtype;

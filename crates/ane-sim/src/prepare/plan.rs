@@ -89,11 +89,6 @@ impl PlanBuilder {
         self.tensors[lid].kind
     }
 
-    /// Element count of `lid`.
-    pub(crate) fn len(&self, lid: Lid) -> usize {
-        self.tensors[lid].len
-    }
-
     fn root(&self, mut lid: Lid) -> Lid {
         while let Some(of) = self.tensors[lid].alias_of {
             lid = of;

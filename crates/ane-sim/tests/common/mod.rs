@@ -16,9 +16,8 @@ fn named_line(line: &str) -> String {
     }
     let left = line.split(" = ").next().unwrap_or("");
     let name = left
-        .split(|c: char| c == ' ' || c == ',')
-        .filter(|s| !s.is_empty())
-        .next_back()
+        .split([' ', ','])
+        .rfind(|s| !s.is_empty())
         .unwrap_or("op");
     format!("        {line}[name = string(\"{name}\")];")
 }
