@@ -81,6 +81,9 @@ pub struct NodeOrigin {
     pub scope: Option<Arc<str>>,
     /// True for nodes of the backward pass.
     pub backward: bool,
+    /// For backward nodes: the output of the forward node whose gradient rule emitted this node
+    /// (lets passes that derive scopes attribute backward nodes exactly).
+    pub grad_of: Option<ValueId>,
 }
 
 /// Where a value comes from.
@@ -152,6 +155,7 @@ impl Graph {
         static NONE: NodeOrigin = NodeOrigin {
             scope: None,
             backward: false,
+            grad_of: None,
         };
         self.origins.get(index).unwrap_or(&NONE)
     }
@@ -180,7 +184,7 @@ impl Graph {
         };
         let previous = self.set_current_origin(NodeOrigin {
             scope: Some(scope),
-            backward: self.current_origin.backward,
+            ..self.current_origin.clone()
         });
         let result = build(self);
         self.current_origin = previous;

@@ -125,3 +125,29 @@ fn dropout_masks_are_step_inputs_and_match_the_reference() {
     let got = run_plan(&plan, &host);
     compare("dropout mlp", &got, &reference(&graph, &feeds), 1e-4);
 }
+
+#[test]
+fn multi_input_ane_kernels_give_the_same_gradients() {
+    for (name, graph, classes, scale) in [
+        ("mlp", models::mlp(), 10, 0.1),
+        ("llama", models::llama(LlamaShape::tiny(2)), 100, 0.1),
+    ] {
+        let feeds = model_feeds(&graph, 9, scale, classes);
+        let host = host_feeds(&graph, &feeds);
+        let whole = run_unpartitioned(&graph, &host);
+        let options = PlanOptions::new(ChipFamily::M4)
+            .with_precision(Precision::Fp32)
+            .with_abi(ane_compiler::lower::Abi::MultiInput);
+        let plan = plan_training_step(&graph, &options).unwrap();
+        let ane = plan
+            .kernels
+            .iter()
+            .find(|k| k.placement == ane_compiler::place::Placement::Ane)
+            .unwrap();
+        assert!(
+            ane.abi.input_buffers().len() > 1,
+            "{name}: one buffer per input"
+        );
+        compare(name, &run_plan(&plan, &host), &whole, 1e-5);
+    }
+}

@@ -90,3 +90,26 @@ fn passes_keep_origins() {
         assert_eq!(kept.node_origin(i), g.node_origin(i));
     }
 }
+
+#[test]
+fn backward_nodes_name_the_forward_node_they_differentiate() {
+    let forward = scoped_mlp();
+    let train = training_graph(&forward, "loss", &GradOptions::default()).unwrap();
+    let mut with_grad_of = 0;
+    for i in 0..train.nodes().len() {
+        let origin = train.node_origin(i);
+        let Some(v) = origin.grad_of else {
+            continue;
+        };
+        with_grad_of += 1;
+        assert!(origin.backward);
+        let producer = (0..train.nodes().len())
+            .find(|&p| train.nodes()[p].output == v)
+            .expect("grad_of names a node output");
+        assert!(producer < i);
+        assert!(!train.node_origin(producer).backward);
+        assert_eq!(train.node_origin(producer).scope, origin.scope);
+    }
+    assert!(with_grad_of > 0);
+    assert!((0..forward.nodes().len()).all(|i| forward.node_origin(i).grad_of.is_none()));
+}

@@ -140,6 +140,7 @@ pub fn append_backward_seeded(
     let outer = graph.set_current_origin(NodeOrigin {
         scope: None,
         backward: true,
+        grad_of: None,
     });
     let result = backward_pass(graph, loss, seed, targets, &forward_nodes, &requires_grad);
     graph.set_current_origin(outer);
@@ -171,6 +172,7 @@ fn backward_pass(
         graph.set_current_origin(NodeOrigin {
             scope: graph.node_origin(index).scope.clone(),
             backward: true,
+            grad_of: Some(node.output),
         });
         let needs: Vec<bool> = node
             .inputs
@@ -191,6 +193,7 @@ fn backward_pass(
     graph.set_current_origin(NodeOrigin {
         scope: None,
         backward: true,
+        grad_of: None,
     });
     targets
         .iter()

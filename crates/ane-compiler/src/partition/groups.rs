@@ -52,12 +52,12 @@ pub(super) struct Draft {
     pub limit: GroupLimit,
 }
 
-/// Groups the kernel nodes of `graph`; returns the drafts and each node's group.
+/// Groups the kernel nodes of `graph` (keyed by placement and `scopes`).
 pub(super) fn build(
     graph: &Graph,
     placements: &[NodePlacement],
     scopes: &[Option<Arc<str>>],
-) -> (Vec<Draft>, Vec<Option<usize>>) {
+) -> Vec<Draft> {
     let mut drafts: Vec<Draft> = Vec::new();
     let mut depends: Vec<GroupSet> = Vec::new();
     let mut group_of: Vec<Option<usize>> = vec![None; graph.nodes().len()];
@@ -116,7 +116,7 @@ pub(super) fn build(
         group_of[index] = Some(group);
         add_dependencies(&mut depends, group, &reads);
     }
-    (drafts, group_of)
+    drafts
 }
 
 /// Records that `group` reads from every group in `reads`, keeping `depends` transitive.

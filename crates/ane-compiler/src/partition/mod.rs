@@ -20,7 +20,7 @@ mod split;
 
 pub use boundary::{Boundary, BoundaryCx};
 
-use crate::caps::{ane_lower_options, host_lower_options};
+use crate::caps::ane_lower_options;
 use crate::error::GraphError;
 use crate::graph::{Graph, Producer};
 use crate::lower::LoweredKernel;
@@ -123,6 +123,9 @@ pub enum PartitionError {
         /// The lowering, packing or lint message.
         reason: String,
     },
+    /// The kernels depend on each other in a cycle (a partitioner bug; never expected).
+    #[error("internal: the kernels {0:?} depend on each other in a cycle")]
+    Cycle(Vec<usize>),
     /// `placements` does not have one entry per node.
     #[error("{placements} placements for a graph of {nodes} nodes")]
     PlacementCount {
@@ -148,7 +151,7 @@ pub fn partition(
     }
     let scopes = scope::node_scopes(graph);
     let keys = scope::cut_keys(graph, &scopes);
-    let (drafts, _) = groups::build(graph, placements, &keys);
+    let drafts = groups::build(graph, placements, &keys);
     let cx = BoundaryCx::new(graph, placements);
     let ane_opts = ane_lower_options(&opts.caps, opts.precision, opts.abi);
     let mut pieces: Vec<(groups::Draft, Option<LoweredKernel>)> = Vec::new();
@@ -181,6 +184,10 @@ pub fn partition(
         }
     }
     let order = dependency_order(graph, &pieces);
+    if order.len() != pieces.len() {
+        let stuck = (0..pieces.len()).filter(|i| !order.contains(i)).collect();
+        return Err(PartitionError::Cycle(stuck));
+    }
     let covers = |nodes: &[usize]| {
         let mut out: Vec<String> = Vec::new();
         for &n in nodes {
@@ -209,11 +216,6 @@ pub fn partition(
             }
         })
         .collect())
-}
-
-/// Host kernels are lowered with these options.
-pub fn host_options() -> crate::lower::LowerOptions {
-    host_lower_options()
 }
 
 /// A topological order of the pieces (Kahn's algorithm), ties broken by the first node index so

@@ -3,10 +3,10 @@
 //!
 //! A node's scope is the one it was built in ([`Graph::with_scope`]; autodiff gives backward nodes
 //! the scope of the forward node they differentiate). Graphs built without scopes get one derived
-//! from parameter names: a node reading parameter `layers.3.attention.wq.weight` is in `layers.3`
-//! (the name up to its first numeric component), and a node reading no parameter takes the scope
-//! of its latest-produced input, preferring forward inputs for backward nodes (a backward node
-//! reads its layer's activations, while its incoming gradient comes from the layer above).
+//! from parameter names: a forward node reading parameter `layers.3.attention.wq.weight` is in
+//! `layers.3` (the name up to its first numeric component), a forward node reading no parameter
+//! takes the scope of its latest-produced input, and a backward node takes the derived scope of
+//! the forward node it differentiates ([`NodeOrigin::grad_of`](crate::NodeOrigin::grad_of)).
 //! Explicit scopes are exact; the derivation is a heuristic, so model libraries should scope
 //! their layers.
 //!
@@ -29,29 +29,26 @@ pub fn node_scopes(graph: &Graph) -> Vec<Option<Arc<str>>> {
             scopes.push(origin.scope.clone());
             continue;
         }
+        if let Some(Ok(Producer::Node(forward))) = origin.grad_of.map(|v| graph.producer(v)) {
+            if forward < index {
+                scopes.push(scopes[forward].clone());
+                continue;
+            }
+        }
         let from_param = node.inputs.iter().find_map(|&v| match graph.producer(v) {
             Ok(Producer::Input(i)) if graph.inputs()[i].kind == InputKind::Param => {
-                Some(layer_prefix(&graph.inputs()[i].name))
+                layer_prefix(&graph.inputs()[i].name)
             }
             _ => None,
         });
         let derived = from_param.or_else(|| {
-            let producers: Vec<usize> = node
-                .inputs
+            node.inputs
                 .iter()
                 .filter_map(|&v| match graph.producer(v) {
                     Ok(Producer::Node(p)) if scopes[p].is_some() => Some(p),
                     _ => None,
                 })
-                .collect();
-            let forward = producers
-                .iter()
-                .copied()
-                .filter(|&p| !graph.node_origin(p).backward)
-                .max();
-            let chosen = if origin.backward { forward } else { None };
-            chosen
-                .or_else(|| producers.iter().copied().max())
+                .max()
                 .and_then(|p| scopes[p].clone())
         });
         scopes.push(derived);
@@ -100,20 +97,18 @@ pub fn cut_keys(graph: &Graph, scopes: &[Option<Arc<str>>]) -> Vec<Option<Arc<st
 
 /// The layer a parameter belongs to: its name up to and including the first numeric component
 /// (`layers.3.attention.wq.weight` → `layers.3`, `0.weight` → `0`); without one, the name
-/// without its last component (`norm.weight` → `norm`).
-pub fn layer_prefix(name: &str) -> Arc<str> {
+/// without its last component (`norm.weight` → `norm`); `None` for a top-level name (`bias`),
+/// which belongs to no module.
+pub fn layer_prefix(name: &str) -> Option<Arc<str>> {
     let parts: Vec<&str> = name.split('.').collect();
-    if let Some(i) = parts
+    if parts.len() < 2 {
+        return None;
+    }
+    let end = parts
         .iter()
         .position(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return parts[..=i].join(".").into();
-    }
-    if parts.len() > 1 {
-        parts[..parts.len() - 1].join(".").into()
-    } else {
-        name.into()
-    }
+        .map_or(parts.len() - 1, |i| i + 1);
+    Some(parts[..end].join(".").into())
 }
 
 /// A scope with every numeric component replaced by `*` (`layers.3` → `layers.*`): the name of a
@@ -139,10 +134,14 @@ mod tests {
 
     #[test]
     fn layer_prefixes_stop_at_the_first_number() {
-        assert_eq!(&*layer_prefix("layers.3.attention.wq.weight"), "layers.3");
-        assert_eq!(&*layer_prefix("0.weight"), "0");
-        assert_eq!(&*layer_prefix("norm.weight"), "norm");
-        assert_eq!(&*layer_prefix("bias"), "bias");
+        let prefix = |name: &str| layer_prefix(name).map(|p| p.to_string());
+        assert_eq!(
+            prefix("layers.3.attention.wq.weight").as_deref(),
+            Some("layers.3")
+        );
+        assert_eq!(prefix("0.weight").as_deref(), Some("0"));
+        assert_eq!(prefix("norm.weight").as_deref(), Some("norm"));
+        assert_eq!(prefix("bias"), None);
         assert_eq!(generalize("layers.12.ffn"), "layers.*.ffn");
     }
 

@@ -7,8 +7,9 @@
 //! prefixes (true for axis caps, which grow with the kernel; the result is verified either way).
 
 use super::boundary::BoundaryCx;
+use crate::abi::check_packing;
 use crate::graph::Graph;
-use crate::lower::{lower_kernel, KernelSpec, LowerError, LowerOptions, LoweredKernel};
+use crate::lower::{lower_kernel, Abi, KernelSpec, LowerError, LowerOptions, LoweredKernel};
 use ane_mil::chip::{lint, ChipCaps};
 
 /// A piece of a split group and its lowered kernel.
@@ -29,7 +30,8 @@ pub(super) enum Misfit {
     Graph(crate::error::GraphError),
 }
 
-/// Lowers, validates and lints the kernel made of `nodes`.
+/// Checks the packed layout of the kernel made of `nodes` ([`check_packing`], for packed kernels),
+/// then lowers, validates and lints it.
 pub(super) fn try_kernel(
     cx: &BoundaryCx,
     nodes: &[usize],
@@ -37,6 +39,21 @@ pub(super) fn try_kernel(
     caps: Option<&ChipCaps>,
 ) -> Result<LoweredKernel, Misfit> {
     let boundary = cx.boundary(nodes);
+    if opts.abi == Abi::Packed {
+        // The cheap check first: most oversized candidates fail here without being lowered.
+        let sizes = |values: &[crate::graph::ValueId]| -> Result<Vec<usize>, Misfit> {
+            values
+                .iter()
+                .map(|&v| cx.graph.shape(v).map(|s| s.numel()).map_err(Misfit::Graph))
+                .collect()
+        };
+        check_packing(
+            &sizes(&boundary.inputs)?,
+            &sizes(&boundary.outputs)?,
+            &opts.limits.packing(),
+        )
+        .map_err(|e| Misfit::Limits(e.to_string()))?;
+    }
     let spec = KernelSpec {
         graph: cx.graph,
         nodes: boundary.nodes,

@@ -1,7 +1,7 @@
 //! Dead-code elimination: drops nodes whose values no output needs. Graph inputs always stay
 //! (they are the step's interface, even if unused).
 
-use super::{copy_inputs, copy_outputs, mapped};
+use super::{copy_inputs, copy_outputs, mapped, mapped_origin};
 use crate::error::GraphError;
 use crate::graph::Graph;
 
@@ -23,7 +23,7 @@ pub fn dce(graph: &Graph) -> Result<Graph, GraphError> {
         if !live[node.output.index()] {
             continue;
         }
-        out.set_current_origin(graph.node_origin(index).clone());
+        out.set_current_origin(mapped_origin(graph, index, &map));
         let inputs = node
             .inputs
             .iter()

@@ -8,10 +8,13 @@
 //! 3. weight gradients go where [`DwPlacement`] says ([`weight_grad`]);
 //! 4. every other op is *probed*: lowered alone as an ANE kernel for the target chip, validated and
 //!    linted; any failure (an axis over the cap, a packing that does not fit, a lint rejection)
-//!    sends it to the host with that message ([`probe`]);
-//! 5. free ops stranded between host ops follow them to the host ([`affinity`]).
+//!    sends it to the host with that message;
+//! 5. free ops stranded between host ops follow them to the host.
+//!
+//! Before placement, [`chunk`] splits contractions over the chip's axis cap into pieces that fit.
 
 mod affinity;
+pub mod chunk;
 mod probe;
 pub mod weight_grad;
 
@@ -168,15 +171,4 @@ pub fn place(graph: &Graph, opts: &PlaceOptions) -> Result<Vec<NodePlacement>, G
     }
     affinity::pull_free_ops_to_host(graph, &mut placements);
     Ok(placements)
-}
-
-/// Node counts per placement (kernel-free nodes excluded): `(ane, host)`.
-pub fn count(placements: &[NodePlacement]) -> (usize, usize) {
-    placements
-        .iter()
-        .filter(|p| !p.is_kernel_free())
-        .fold((0, 0), |(a, h), p| match p.placement {
-            Placement::Ane => (a + 1, h),
-            Placement::Host => (a, h + 1),
-        })
 }

@@ -1,7 +1,7 @@
 //! Finding the weight-gradient computations of a training-step graph: the `matmul`s and
 //! convolution backward-weight ops whose result flows into `grad.<param>` of a parameter through
-//! nothing but gradient plumbing (reshapes, transposes, broadcast sums and the adds that
-//! accumulate the contributions of a parameter used twice).
+//! nothing but gradient plumbing (reshapes, transposes, broadcast sums, the adds that accumulate
+//! the contributions of a parameter used twice, and the concats that join chunked gradients).
 //!
 //! That is the `dW = dYᵀ·X` of every linear layer (ane-facts §7: maderix runs these on the CPU),
 //! the gradient of a matmul operand that is a parameter, and `conv2d_backward_weight`.
@@ -60,6 +60,7 @@ fn is_plumbing(op: &Op) -> bool {
             | Op::Permute { .. }
             | Op::ReduceSum { .. }
             | Op::BroadcastTo { .. }
+            | Op::Concat { .. }
             | Op::Binary(BinaryOp::Add)
     )
 }

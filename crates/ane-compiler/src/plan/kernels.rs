@@ -4,10 +4,11 @@
 
 use super::PlanError;
 use crate::abi::KernelAbi;
+use crate::caps::host_lower_options;
 use crate::graph::{Graph, ValueId};
 use crate::lower::{lower_kernel, KernelSpec, LoweredKernel};
 use crate::partition::scope::generalize;
-use crate::partition::{host_options, Group, GroupLimit};
+use crate::partition::{Group, GroupLimit};
 use crate::place::Placement;
 use ane_mil::chip::{lint, lint_all, ChipCaps, LintError};
 use ane_mil::{Program, WeightFiles};
@@ -64,6 +65,9 @@ pub struct Dispatch {
     pub limit: GroupLimit,
 }
 
+/// What makes two kernels the same compiled kernel: placement, program text, weight files.
+type ContentKey = (Placement, String, Vec<(String, Vec<u8>)>);
+
 /// The kernels and dispatches of a plan.
 pub(super) struct Built {
     pub kernels: Vec<PlannedKernel>,
@@ -78,8 +82,7 @@ pub(super) fn build(
 ) -> Result<Built, PlanError> {
     let mut kernels: Vec<PlannedKernel> = Vec::new();
     let mut dispatches = Vec::with_capacity(groups.len());
-    let mut by_content: HashMap<(Placement, String, Vec<(String, Vec<u8>)>), usize> =
-        HashMap::new();
+    let mut by_content: HashMap<ContentKey, usize> = HashMap::new();
     let mut scopes_of: Vec<Vec<Option<String>>> = Vec::new();
     let mut covers_of: Vec<Vec<String>> = Vec::new();
     for (index, mut group) in groups.into_iter().enumerate() {
@@ -136,7 +139,7 @@ fn lower_group(graph: &Graph, group: &Group, name: &str) -> Result<LoweredKernel
         inputs: group.inputs.clone(),
         outputs: group.outputs.clone(),
     };
-    lower_kernel(&spec, &host_options()).map_err(|source| PlanError::Lower {
+    lower_kernel(&spec, &host_lower_options()).map_err(|source| PlanError::Lower {
         kernel: name.to_string(),
         source,
     })

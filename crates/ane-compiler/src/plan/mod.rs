@@ -2,7 +2,8 @@
 //! step and without running anything.
 //!
 //! [`plan_training_step`] takes the training-step graph (from [`crate::autodiff::training_graph`])
-//! and [`PlanOptions`], then places every node ([`crate::place`]), partitions the nodes into
+//! and [`PlanOptions`], chunks contractions over the chip's axis cap
+//! ([`crate::place::chunk`]), places every node ([`crate::place`]), partitions the nodes into
 //! kernels ([`crate::partition`]), lowers each kernel to MIL ([`crate::lower`]), deduplicates
 //! identical kernels (same program text and weights: identical layers compile once) and lists:
 //!
@@ -30,6 +31,7 @@ use crate::error::GraphError;
 use crate::graph::Graph;
 use crate::lower::{Abi, LowerError, Precision};
 use crate::partition::{partition, PartitionError};
+use crate::place::chunk::chunk_oversized;
 use crate::place::{place, DwPlacement, NodePlacement, PlaceOptions, Placement};
 use ane_mil::chip::{ChipCaps, ChipFamily, LintError};
 use thiserror::Error;
@@ -166,8 +168,11 @@ impl StepTotals {
 /// A planned training step (see the module docs).
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The training-step graph the plan runs (value ids below refer to it).
+    /// The training-step graph the plan runs (value ids below refer to it): the given graph with
+    /// contractions over the axis cap chunked (same inputs and outputs).
     pub graph: Graph,
+    /// How many contractions were chunked to fit the axis cap.
+    pub chunked: usize,
     /// The options it was planned with.
     pub options: PlanOptions,
     /// Placement of every node, in node order.
@@ -193,11 +198,13 @@ pub fn plan_training_step(graph: &Graph, options: &PlanOptions) -> Result<Plan, 
     if graph.outputs().is_empty() {
         return Err(PlanError::NoOutputs);
     }
+    let (chunked_graph, chunked) = chunk_oversized(graph, options.chip.max_axis_size)?;
+    let graph = &chunked_graph;
     let place_options = options.place_options();
     let placements = place(graph, &place_options)?;
     let groups = partition(graph, &placements, &place_options)?;
     let built = kernels::build(graph, groups, &options.chip)?;
-    let (step_inputs, step_outputs) = values::step_values(graph, &placements, &built.dispatches)?;
+    let (step_inputs, step_outputs) = values::step_values(graph, &placements)?;
     let buffers = values::buffers(graph, &placements, &built.dispatches)?;
     let mut totals = StepTotals::default();
     for d in &built.dispatches {
@@ -221,7 +228,8 @@ pub fn plan_training_step(graph: &Graph, options: &PlanOptions) -> Result<Plan, 
             ane: count(Placement::Ane),
             host: count(Placement::Host),
         },
-        graph: graph.clone(),
+        graph: chunked_graph.clone(),
+        chunked,
         options: *options,
         placements,
         kernels: built.kernels,

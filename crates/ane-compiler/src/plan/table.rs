@@ -7,6 +7,9 @@ use crate::place::{DwPlacement, PlaceReason, Placement};
 use std::collections::BTreeMap;
 use std::fmt::{self, Write};
 
+/// How many caps splits the table spells out.
+const CAPS_LINES: usize = 5;
+
 /// `12.3 G`, `456.0 M`, `7.0 k`, `12`.
 pub fn human(n: u64) -> String {
     let n = n as f64;
@@ -63,15 +66,8 @@ impl Plan {
             .max(6);
         writeln!(
             s,
-            "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11}  {:<44} {}",
-            "kernel",
-            "place",
-            "disp",
-            "FLOPs/disp",
-            "bytes in",
-            "bytes out",
-            "main ops",
-            "limited by"
+            "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11}  {:<44} limited by",
+            "kernel", "place", "disp", "FLOPs/disp", "bytes in", "bytes out", "main ops",
         )?;
         for (k, kernel) in self.kernels.iter().enumerate() {
             let first = self.dispatches.iter().find(|d| d.kernel == k);
@@ -114,18 +110,34 @@ impl Plan {
             "compiles: {} ANE kernels (budget ~{} per process), {} host kernels",
             self.compiles.ane, self.options.chip.compile_limit, self.compiles.host
         )?;
+        if self.chunked > 0 {
+            writeln!(
+                s,
+                "chunked: {} contractions over the {} axis cap of {} split into pieces that fit",
+                self.chunked, self.options.chip.family, self.options.chip.max_axis_size
+            )?;
+        }
         let mut limits: BTreeMap<&str, usize> = BTreeMap::new();
         for d in &self.dispatches {
             *limits.entry(d.limit.kind()).or_insert(0) += 1;
         }
         let limits: Vec<String> = limits.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         writeln!(s, "grouping limited by: {}", limits.join(", "))?;
-        for d in self.dispatches.iter().filter(|d| d.limit.kind() == "caps") {
-            writeln!(
-                s,
+        let caps_splits: Vec<_> = self
+            .dispatches
+            .iter()
+            .filter(|d| d.limit.kind() == "caps")
+            .collect();
+        for d in caps_splits.iter().take(CAPS_LINES) {
+            let line = format!(
                 "  caps split before {}: {}",
                 self.kernels[d.kernel].name, d.limit
-            )?;
+            );
+            writeln!(s, "{}", truncate(&line, 200))?;
+        }
+        if caps_splits.len() > CAPS_LINES {
+            let more = caps_splits.len() - CAPS_LINES;
+            writeln!(s, "  … {more} more caps splits (see the dispatch table)")?;
         }
         let mut host: BTreeMap<String, usize> = BTreeMap::new();
         for (n, p) in self.placements.iter().enumerate() {

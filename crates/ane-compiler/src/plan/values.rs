@@ -100,7 +100,6 @@ pub struct Buffer {
 pub(super) fn step_values(
     graph: &Graph,
     placements: &[NodePlacement],
-    _dispatches: &[Dispatch],
 ) -> Result<(Vec<StepValue>, Vec<StepValue>), GraphError> {
     let mut inputs = Vec::new();
     for input in graph.inputs() {

@@ -143,23 +143,42 @@ impl LlamaShape {
 /// A Llama-style transformer (RMSNorm, RoPE, causal attention, SwiGLU, untied output head) as a
 /// training-step graph; every layer is scoped `layers.<i>`.
 pub fn llama(shape: LlamaShape) -> Graph {
-    training(&llama_forward(shape).expect("llama builds"))
+    training(&llama_forward(shape, true).expect("llama builds"))
 }
 
-/// The forward graph of [`llama`].
-pub fn llama_forward(s: LlamaShape) -> Result<Graph, GraphError> {
+/// [`llama`] without scopes: the partitioner derives them from parameter names.
+pub fn llama_unscoped(shape: LlamaShape) -> Graph {
+    training(&llama_forward(shape, false).expect("llama builds"))
+}
+
+/// Runs `build` in scope `name` when `scoped`, else directly.
+fn scoped<T>(
+    g: &mut Graph,
+    scoped: bool,
+    name: &str,
+    build: impl FnOnce(&mut Graph) -> Result<T, GraphError>,
+) -> Result<T, GraphError> {
+    if scoped {
+        g.with_scope(name, build)
+    } else {
+        build(g)
+    }
+}
+
+/// The forward graph of [`llama`] (`use_scopes`: wrap layers in `with_scope`).
+pub fn llama_forward(s: LlamaShape, use_scopes: bool) -> Result<Graph, GraphError> {
     let mut g = Graph::new();
     let tokens = g.input_ids("tokens", &[s.batch, s.seq])?;
     let labels = g.input_ids("labels", &[s.batch, s.seq])?;
-    let mut x = g.with_scope("tok_embeddings", |g| {
+    let mut x = scoped(&mut g, use_scopes, "tok_embeddings", |g| {
         let table = g.param("tok_embeddings.weight", &[s.vocab, s.dim])?;
         g.embedding(tokens, table)
     })?;
     for layer in 0..s.layers {
         let name = format!("layers.{layer}");
-        x = g.with_scope(&name, |g| block(g, x, &name, s))?;
+        x = scoped(&mut g, use_scopes, &name, |g| block(g, x, &name, s))?;
     }
-    let logits = g.with_scope("output", |g| {
+    let logits = scoped(&mut g, use_scopes, "output", |g| {
         let norm = g.param("norm.weight", &[s.dim])?;
         let h = g.rms_norm(x, norm, 1e-5)?;
         let w = g.param("output.weight", &[s.vocab, s.dim])?;

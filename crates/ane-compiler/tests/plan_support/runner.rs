@@ -1,8 +1,8 @@
 //! A minimal plan runner for the compiler's own tests (the real executor lives in ane-trainer):
-//! every kernel is prepared once on the simulator; for each dispatch the inputs are packed from
-//! host value buffers with `KernelAbi::pack_input`, the kernel runs, and the outputs are unpacked
-//! with `KernelAbi::unpack_output`. Dropout masks are computed with `dropout::keep`, as the
-//! executor will.
+//! every kernel is compiled once on `ane_device::SimDevice`; for each dispatch the inputs are
+//! packed from host value buffers with `KernelAbi::pack_input`, the kernel runs, and the outputs
+//! are unpacked with `KernelAbi::unpack_output`. Dropout masks are computed with
+//! `dropout::keep`, as the executor will.
 
 use ane_compiler::abi::HostValue;
 use ane_compiler::dropout;
@@ -10,7 +10,8 @@ use ane_compiler::eval::{Feeds, Tensor};
 use ane_compiler::lower::{lower_kernel, KernelSpec, LowerOptions};
 use ane_compiler::plan::{Plan, StepValueKind};
 use ane_compiler::{DType, Graph, ValueId};
-use ane_sim::{PreparedProgram, SimOptions, Simulator};
+use ane_device::{Device, KernelId, SimDevice};
+use ane_sim::{SimOptions, Simulator};
 use std::collections::{BTreeMap, HashMap};
 
 /// A host value buffer.
@@ -53,16 +54,23 @@ pub fn host_feeds(graph: &Graph, feeds: &Feeds) -> BTreeMap<String, HostData> {
         .collect()
 }
 
-/// Runs one step of `plan` on the simulator; returns every step output by name.
+/// Runs one step of `plan` on the simulator device; returns every step output by name. Checks
+/// that the device compiled exactly the plan's number of kernels.
 pub fn run_plan(plan: &Plan, feeds: &BTreeMap<String, HostData>) -> BTreeMap<String, Vec<f32>> {
-    let mut prepared: Vec<PreparedProgram> = plan
+    let mut device = SimDevice::new();
+    let compiled: Vec<KernelId> = plan
         .kernels
         .iter()
         .map(|k| {
-            Simulator::prepare(&k.program, &k.weights, SimOptions::default())
-                .unwrap_or_else(|e| panic!("kernel {} does not prepare: {e}", k.name))
+            device
+                .compile(&k.program, &k.weights)
+                .unwrap_or_else(|e| panic!("kernel {} does not compile: {e}", k.name))
         })
         .collect();
+    assert_eq!(
+        device.compile_count(),
+        plan.compiles.ane + plan.compiles.host
+    );
     let mut values: HashMap<ValueId, HostData> = HashMap::new();
     for input in &plan.step_inputs {
         let data = match &input.kind {
@@ -93,36 +101,39 @@ pub fn run_plan(plan: &Plan, feeds: &BTreeMap<String, HostData>) -> BTreeMap<Str
     for (d, dispatch) in plan.dispatches.iter().enumerate() {
         let kernel = &plan.kernels[dispatch.kernel];
         let abi = &kernel.abi;
-        let sim = &mut prepared[dispatch.kernel];
+        let id = compiled[dispatch.kernel];
         for buffer in 0..abi.input_buffers().len() {
             let mut result = Ok(());
-            sim.write_input(buffer, &mut |dst| {
-                let value = |p: usize| -> HostValue<'_> {
-                    values
-                        .get(&dispatch.inputs[p])
-                        .unwrap_or_else(|| {
-                            panic!(
-                                "dispatch {d}: input {} not computed yet",
-                                dispatch.inputs[p]
-                            )
-                        })
-                        .view()
-                };
-                result = abi.pack_input(buffer, &value, dst);
-            })
-            .unwrap();
+            device
+                .write_input(id, buffer, &mut |dst| {
+                    let value = |p: usize| -> HostValue<'_> {
+                        values
+                            .get(&dispatch.inputs[p])
+                            .unwrap_or_else(|| {
+                                panic!(
+                                    "dispatch {d}: input {} not computed yet",
+                                    dispatch.inputs[p]
+                                )
+                            })
+                            .view()
+                    };
+                    result = abi.pack_input(buffer, &value, dst);
+                })
+                .unwrap();
             result.unwrap_or_else(|e| panic!("dispatch {d} ({}): {e}", kernel.name));
         }
-        sim.run()
+        device
+            .run(id)
             .unwrap_or_else(|e| panic!("dispatch {d} ({}) fails: {e}", kernel.name));
         for buffer in 0..abi.output_buffers().len() {
             let mut result = Ok(());
-            sim.read_output(buffer, &mut |src| {
-                result = abi.unpack_output(buffer, src, &mut |p, vals| {
-                    values.insert(dispatch.outputs[p], HostData::F32(vals.to_vec()));
-                });
-            })
-            .unwrap();
+            device
+                .read_output(id, buffer, &mut |src| {
+                    result = abi.unpack_output(buffer, src, &mut |p, vals| {
+                        values.insert(dispatch.outputs[p], HostData::F32(vals.to_vec()));
+                    });
+                })
+                .unwrap();
             result.unwrap_or_else(|e| panic!("dispatch {d} ({}): {e}", kernel.name));
         }
     }

@@ -46,7 +46,7 @@ pub const MIN_IO_CHANNELS_REPORTED: usize = 64;
 
 /// What one chip family's Neural Engine accepts. Read by the ANE device (dialect, alignment), by
 /// the compiler's placement and partitioner (axis caps, ops to keep on the host) and by the
-/// pre-compile lint ([`super::lint`]), so a limit lives in exactly one place.
+/// pre-compile lint ([`super::lint()`]), so a limit lives in exactly one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChipCaps {
     /// The family these values describe.
@@ -87,6 +87,12 @@ pub struct ChipCaps {
     /// The smallest kernel I/O channel count reported to work well ([`MIN_IO_CHANNELS_REPORTED`]);
     /// advisory.
     pub min_io_channels_reported: usize,
+    /// Largest total bytes of a kernel's inputs, and of its outputs; `None` (every family): no
+    /// compile failure is reported. The references only report performance cliffs — SRAM spills
+    /// from ≈32 MB of weights (ane-facts §6, PR #40, M4 Max) and surfaces over 16 MB needing
+    /// `kIOSurfaceIsGlobal` on M5 (ane-facts §5, PR #35) — so this is a knob: set it and the lint
+    /// rejects, and the partitioner splits, kernels whose buffers exceed it.
+    pub max_kernel_io_bytes: Option<usize>,
 }
 
 impl ChipFamily {
@@ -122,6 +128,7 @@ impl ChipFamily {
             max_slice_width_offset: pre_a16.then_some(MAX_SLICE_WIDTH_OFFSET_PRE_A16),
             avoid_softmax_non_power_of_two: true,
             min_io_channels_reported: MIN_IO_CHANNELS_REPORTED,
+            max_kernel_io_bytes: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! One table serves every reader: the ANE device picks the MIL dialect and surface alignment from
 //! it, the compiler's placement and partitioner keep ops and kernels within its limits, and
-//! [`lint`] rejects a MIL program that would fail on a chip before it reaches the compiler. Each
+//! [`lint()`] rejects a MIL program that would fail on a chip before it reaches the compiler. Each
 //! value cites its source in `reference/ane-facts.md` or `reference/landscape.md`.
 //!
 //! - [`family`]: chip families and tiers, brand-string and dialect parsing;

@@ -62,11 +62,13 @@ pub enum Rule {
     /// A kernel with several inputs whose byte sizes are not strictly ascending, or several
     /// outputs not strictly descending.
     MultiInputOrder,
+    /// A kernel whose inputs (or outputs) together exceed [`ChipCaps::max_kernel_io_bytes`].
+    KernelIoBytes,
 }
 
 impl Rule {
     /// Every rule, in table order.
-    pub const ALL: [Rule; 19] = [
+    pub const ALL: [Rule; 20] = [
         Rule::Dialect,
         Rule::AxisSize,
         Rule::OpSet,
@@ -86,6 +88,7 @@ impl Rule {
         Rule::SliceWidthOffset,
         Rule::MinIoChannels,
         Rule::MultiInputOrder,
+        Rule::KernelIoBytes,
     ];
 
     /// A short stable identifier (`axis-size`), used in messages and plan tables.
@@ -110,6 +113,7 @@ impl Rule {
             Rule::SliceWidthOffset => "slice-width-offset",
             Rule::MinIoChannels => "min-io-channels",
             Rule::MultiInputOrder => "multi-input-order",
+            Rule::KernelIoBytes => "kernel-io-bytes",
         }
     }
 
@@ -171,6 +175,10 @@ impl Rule {
             Rule::MinIoChannels => {
                 "ane-facts §6 (probes moved to ≥ 64 channels, commit 184b182) — advisory: \
                  no failure reported below it"
+            }
+            Rule::KernelIoBytes => {
+                "a configured cap (none by default): ane-facts §6 reports SRAM spills from ≈32 MB \
+                 (PR #40) and §5 16 MB surfaces needing kIOSurfaceIsGlobal on M5 (PR #35)"
             }
             Rule::MultiInputOrder => {
                 "ane-facts §5, §6 (README: multi-input requests fail with 0x1d; issue #47: input sizes \

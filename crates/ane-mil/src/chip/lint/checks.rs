@@ -73,6 +73,19 @@ impl<'f> Cx<'f, '_> {
                 output_bytes.push(byte_size(t));
             }
         }
+        if let Some(limit) = self.caps.max_kernel_io_bytes {
+            for (side, sizes) in [("inputs", &input_bytes), ("outputs", &output_bytes)] {
+                let total: usize = sizes.iter().sum();
+                if total > limit {
+                    self.push(
+                        Rule::KernelIoBytes,
+                        None,
+                        None,
+                        format!("the kernel's {side} take {total} bytes, above the cap of {limit}"),
+                    );
+                }
+            }
+        }
         if !strictly(&input_bytes, |a, b| a < b) {
             self.push(
                 Rule::MultiInputOrder,

@@ -340,3 +340,22 @@ fn the_lint_reads_parsed_text_in_both_dialects() {
         assert_eq!(family.caps().dialect, expected_dialect);
     }
 }
+
+#[test]
+fn a_configured_io_byte_cap_rejects_larger_kernels() {
+    let p = program(ChipFamily::M4, |f| packed_matmul(f, 64));
+    let mut caps = ChipFamily::M4.caps();
+    assert_eq!(caps.max_kernel_io_bytes, None);
+    // Input 64 × 192 fp16 = 24576 bytes; output 128 × 64 fp16 = 16384 bytes.
+    caps.max_kernel_io_bytes = Some(20_000);
+    let errors = lint(&p, &caps);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].rule, Rule::KernelIoBytes);
+    assert!(
+        errors[0].message.contains("inputs take 24576 bytes"),
+        "{}",
+        errors[0]
+    );
+    caps.max_kernel_io_bytes = Some(30_000);
+    assert_eq!(lint(&p, &caps), vec![]);
+}
