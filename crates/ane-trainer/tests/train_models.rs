@@ -153,10 +153,7 @@ fn two_accumulated_micro_batches_equal_one_double_batch() {
     let map = PixelMap::new(Normalize::Standard, data.stats());
     let options =
         PlanOptions::new(ChipFamily::M4).with_precision(ane_compiler::lower::Precision::Fp32);
-    let sgd = || {
-        let opt = OptimizerConfig::from_name("sgd").unwrap().build().unwrap();
-        opt
-    };
+    let sgd = || OptimizerConfig::from_name("sgd").unwrap().build().unwrap();
 
     let run = |batch_size: usize, accum: u32| -> ParamStore {
         let mut params = model.init_params(9).unwrap();

@@ -75,7 +75,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         warmup: args.warmup,
     })?;
     if args.json {
-        emit(&format!("{}", serde_json::to_string_pretty(&report)?))?;
+        emit(&serde_json::to_string_pretty(&report)?)?;
     } else {
         emit(&format!("{report}"))?;
     }

@@ -43,7 +43,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     };
     let result = evaluate_checkpoint(&args.checkpoint, &options)?;
     if args.json {
-        emit(&format!("{}", serde_json::to_string_pretty(&result)?))?;
+        emit(&serde_json::to_string_pretty(&result)?)?;
     } else {
         emit(&format!(
             "test accuracy: {:.2}% ({}/{}), test loss {:.4}",

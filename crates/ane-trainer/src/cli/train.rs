@@ -48,7 +48,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = train(&settings, &options)?;
     if args.json {
-        emit(&format!("{}", serde_json::to_string_pretty(&summary)?))?;
+        emit(&serde_json::to_string_pretty(&summary)?)?;
     } else {
         emit(&format!("{summary}"))?;
     }
