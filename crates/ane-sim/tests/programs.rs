@@ -380,7 +380,11 @@ fn long_chains_reuse_buffers_and_keep_values_right() {
 fn prepared_programs_can_move_between_threads() {
     fn send_and_sync<T: Send + Sync>() {}
     send_and_sync::<ane_sim::PreparedProgram>();
-    let mut p = prepared("tensor<fp16, [2]> x", "tensor<fp16, [2]> y = exp(x = x)", "y");
+    let mut p = prepared(
+        "tensor<fp16, [2]> x",
+        "tensor<fp16, [2]> y = exp(x = x)",
+        "y",
+    );
     p.set_input_f32("x", &[0.0, 1.0]).unwrap();
     let y = std::thread::spawn(move || {
         p.run().unwrap();
