@@ -399,6 +399,8 @@ pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSumm
         eval_plan: evaluator.summary(),
         compiles: ane_compiles + host_compiles,
         loss_scale_skips: scaler.skipped,
+        loss_scale_backoffs: scaler.backoffs,
+        loss_scale_growths: scaler.growths,
         final_loss_scale: scaler.scale,
         phases: *exec.times(),
     })

@@ -54,6 +54,10 @@ pub struct TrainSummary {
     pub compiles: usize,
     /// Updates skipped for inf/NaN gradients over the whole run.
     pub loss_scale_skips: u64,
+    /// Times the dynamic loss scale was halved over the whole run.
+    pub loss_scale_backoffs: u64,
+    /// Times the dynamic loss scale was doubled over the whole run.
+    pub loss_scale_growths: u64,
     /// The loss scale at the end.
     pub final_loss_scale: f32,
     /// Training time per phase.
@@ -121,8 +125,11 @@ impl fmt::Display for TrainSummary {
         writeln!(f, "step time: {}", shares.join(", "))?;
         writeln!(
             f,
-            "loss scale: {} skipped update(s), final scale {}",
-            self.loss_scale_skips, self.final_loss_scale
+            "loss scale: {} skipped update(s), {} backoff(s), {} growth(s), final scale {}",
+            self.loss_scale_skips,
+            self.loss_scale_backoffs,
+            self.loss_scale_growths,
+            self.final_loss_scale
         )?;
         match &self.checkpoint {
             Some(c) => write!(f, "checkpoint: {}", c.display()),
