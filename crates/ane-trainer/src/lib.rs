@@ -3,9 +3,11 @@
 //! NumPy `.npy` files (`npy`).
 pub mod checkpoint;
 pub mod data;
+pub mod executor;
 pub mod metrics;
 pub mod nn;
 pub mod npy;
 pub mod optim;
 pub mod params;
 pub mod rng;
+pub mod trainer;

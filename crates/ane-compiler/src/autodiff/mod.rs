@@ -42,6 +42,29 @@ pub fn training_graph(
     loss: &str,
     options: &GradOptions,
 ) -> Result<Graph, GraphError> {
+    build_training_graph(forward, loss, options, None)
+}
+
+/// [`training_graph`] with dynamic loss scaling: declares the f32 scalar data input
+/// `loss_scale_input` (shape `[]`) and seeds the backward pass with it instead of 1, so every
+/// gradient output is `S · ∂loss/∂x` for the `S` the executor feeds each step. The `loss` output
+/// itself stays unscaled. fp16 gradients that would flush to zero stay representable; the
+/// optimizer divides `S` back out.
+pub fn training_graph_with_loss_scale(
+    forward: &Graph,
+    loss: &str,
+    options: &GradOptions,
+    loss_scale_input: &str,
+) -> Result<Graph, GraphError> {
+    build_training_graph(forward, loss, options, Some(loss_scale_input))
+}
+
+fn build_training_graph(
+    forward: &Graph,
+    loss: &str,
+    options: &GradOptions,
+    loss_scale_input: Option<&str>,
+) -> Result<Graph, GraphError> {
     let mut graph = forward.clone();
     let loss_value = graph.output_value(loss)?;
     let mut wrt: Vec<(String, ValueId)> =
@@ -63,8 +86,12 @@ pub fn training_graph(
         }
         wrt.push((name.clone(), input.value));
     }
+    let seed = match loss_scale_input {
+        Some(name) => Some(graph.add_input(name, InputKind::Data, &[], DType::F32)?),
+        None => None,
+    };
     let targets: Vec<ValueId> = wrt.iter().map(|(_, v)| *v).collect();
-    let grads = append_backward(&mut graph, loss_value, &targets, loss)?;
+    let grads = append_backward_seeded(&mut graph, loss_value, &targets, loss, seed)?;
     for ((name, _), grad) in wrt.iter().zip(grads) {
         graph.output(&grad_name(name), grad)?;
     }
@@ -80,6 +107,27 @@ pub fn append_backward(
     targets: &[ValueId],
     loss_name: &str,
 ) -> Result<Vec<ValueId>, GraphError> {
+    append_backward_seeded(graph, loss, targets, loss_name, None)
+}
+
+/// [`append_backward`] whose backward pass starts from `seed` (an f32 scalar value of `graph`,
+/// e.g. a loss-scale input) instead of the constant 1: every gradient is multiplied by it.
+pub fn append_backward_seeded(
+    graph: &mut Graph,
+    loss: ValueId,
+    targets: &[ValueId],
+    loss_name: &str,
+    seed: Option<ValueId>,
+) -> Result<Vec<ValueId>, GraphError> {
+    if let Some(seed) = seed {
+        let ty = graph.value_type(seed)?;
+        if ty.dtype != DType::F32 || ty.shape.rank() != 0 {
+            return Err(GraphError::LossNotScalar {
+                name: format!("{loss_name} (its backward seed)"),
+                ty: ty.to_string(),
+            });
+        }
+    }
     let loss_ty = graph.value_type(loss)?.clone();
     if loss_ty.dtype != DType::F32 || loss_ty.shape.rank() != 0 {
         return Err(GraphError::LossNotScalar {
@@ -94,7 +142,7 @@ pub fn append_backward(
         backward: true,
         grad_of: None,
     });
-    let result = backward_pass(graph, loss, targets, &forward_nodes, &requires_grad);
+    let result = backward_pass(graph, loss, seed, targets, &forward_nodes, &requires_grad);
     graph.set_current_origin(outer);
     result
 }
@@ -104,12 +152,16 @@ pub fn append_backward(
 fn backward_pass(
     graph: &mut Graph,
     loss: ValueId,
+    seed: Option<ValueId>,
     targets: &[ValueId],
     forward_nodes: &[crate::graph::Node],
     requires_grad: &[bool],
 ) -> Result<Vec<ValueId>, GraphError> {
     let mut grads: Vec<Option<ValueId>> = vec![None; graph.num_values()];
-    grads[loss.index()] = Some(graph.full(&[], 1.0)?);
+    grads[loss.index()] = Some(match seed {
+        Some(seed) => seed,
+        None => graph.full(&[], 1.0)?,
+    });
     for (index, node) in forward_nodes.iter().enumerate().rev() {
         let Some(dy) = grads[node.output.index()] else {
             continue;

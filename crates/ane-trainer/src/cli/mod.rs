@@ -3,7 +3,12 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub(crate) mod bench;
+pub(crate) mod eval;
+pub(crate) mod inspect;
 pub(crate) mod mil;
+mod output;
+pub(crate) mod train;
 
 /// Train neural networks on the Apple Neural Engine (or its simulator).
 #[derive(Parser, Debug)]
@@ -15,6 +20,15 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Train a model (default: the 784-256-10 MLP on the embedded MNIST sample) and print its
+    /// test accuracy.
+    Train(Box<train::TrainArgs>),
+    /// Evaluate a checkpoint on its dataset's test split.
+    Eval(eval::EvalArgs),
+    /// Plan a model's training step without running it: print the kernel table, dump the MIL.
+    Inspect(inspect::InspectArgs),
+    /// Time training steps on synthetic data, split into staging, device, host and optimizer.
+    Bench(bench::BenchArgs),
     /// Work with MIL program files: check, format, run.
     #[command(subcommand)]
     Mil(mil::MilCommand),
@@ -24,6 +38,10 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Train(args) => train::run(*args),
+        Command::Eval(args) => eval::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Mil(cmd) => mil::run(cmd),
     };
     match result {

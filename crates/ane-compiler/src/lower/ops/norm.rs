@@ -44,17 +44,16 @@ pub(super) fn lower(cx: &mut LowerCx, n: &NodeArgs) -> Result<Var, LowerError> {
             cx.mul(&xr, n.arg(1))?
         }
         Op::RmsNormBackwardInput { eps } => {
-            // r·g − x·r³·mean(g·x), g = dy·w
+            // r·(g − x̂·mean(g·x̂)), g = dy·w, x̂ = x·r: equal to r·g − x·r³·mean(g·x), but r³
+            // overflows fp16 (> 65504) once mean(x²) + eps < ~6e-4, e.g. small embeddings.
             let r = rms_scale(cx, x, *eps)?;
+            let xhat = cx.mul(x, &r)?;
             let g = cx.mul(n.arg(2), n.arg(1))?;
-            let gx = cx.mul(&g, x)?;
+            let gx = cx.mul(&g, &xhat)?;
             let mean_gx = cx.mean_last_keep(&gx)?;
-            let r2 = cx.mul(&r, &r)?;
-            let r3 = cx.mul(&r2, &r)?;
-            let coef = cx.mul(&r3, &mean_gx)?;
-            let correction = cx.mul(x, &coef)?;
-            let rg = cx.mul(&r, &g)?;
-            cx.sub(&rg, &correction)?
+            let correction = cx.mul(&xhat, &mean_gx)?;
+            let inner = cx.sub(&g, &correction)?;
+            cx.mul(&r, &inner)?
         }
         Op::RmsNormBackwardWeight { eps } => {
             let r = rms_scale(cx, x, *eps)?;

@@ -1,0 +1,186 @@
+//! Which device runs the ANE kernels, and the simulator device that runs the host kernels.
+//!
+//! `--device auto` takes the Neural Engine when this process can open it (macOS on Apple
+//! Silicon) and the simulator otherwise; `sim` and `ane` force one. Host kernels (integer ops,
+//! losses with labels, whatever the plan keeps off the ANE) always run on a second simulator
+//! device with fp32 computed exactly, so one interpreter serves everything that is not on the
+//! ANE.
+
+use super::ExecError;
+use ane_compiler::place::Placement;
+use ane_device::{AneDevice, ChipFamily, Device, SimDevice};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The `--device` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceChoice {
+    /// The ANE when available, else the simulator.
+    #[default]
+    Auto,
+    /// The simulator.
+    Sim,
+    /// The ANE (an error where there is none).
+    Ane,
+}
+
+impl DeviceChoice {
+    /// The command-line spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceChoice::Auto => "auto",
+            DeviceChoice::Sim => "sim",
+            DeviceChoice::Ane => "ane",
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for DeviceChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(DeviceChoice::Auto),
+            "sim" | "simulator" => Ok(DeviceChoice::Sim),
+            "ane" => Ok(DeviceChoice::Ane),
+            other => Err(format!(
+                "unknown device `{other}`: expected auto, sim or ane"
+            )),
+        }
+    }
+}
+
+/// The devices of a run: one for ANE-placed kernels, a simulator for host kernels.
+pub struct Devices {
+    ane: Box<dyn Device>,
+    host: SimDevice,
+    on_ane: bool,
+    chip: Option<ChipFamily>,
+    note: String,
+}
+
+impl fmt::Debug for Devices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Devices")
+            .field("ane", &self.ane.info())
+            .field("on_ane", &self.on_ane)
+            .field("chip", &self.chip)
+            .finish()
+    }
+}
+
+impl Devices {
+    /// Opens the devices `choice` asks for. `auto` never fails: without an ANE it falls back to
+    /// the simulator and says so in [`Devices::note`].
+    pub fn open(choice: DeviceChoice) -> Result<Devices, ExecError> {
+        match choice {
+            DeviceChoice::Sim => Ok(Devices::simulator(
+                "running ANE kernels on the simulator (--device sim)".into(),
+            )),
+            DeviceChoice::Ane => AneDevice::new()
+                .map(Devices::neural_engine)
+                .map_err(|e| ExecError::DeviceUnavailable(format!("--device ane: {e}"))),
+            DeviceChoice::Auto => Ok(match AneDevice::new() {
+                Ok(device) => Devices::neural_engine(device),
+                Err(e) => Devices::simulator(format!(
+                    "running ANE kernels on the simulator (no Neural Engine here: {e})"
+                )),
+            }),
+        }
+    }
+
+    /// Simulator devices for both placements.
+    pub fn simulator(note: String) -> Devices {
+        Devices {
+            ane: Box::new(SimDevice::new()),
+            host: SimDevice::new(),
+            on_ane: false,
+            chip: None,
+            note,
+        }
+    }
+
+    fn neural_engine(device: AneDevice) -> Devices {
+        let chip = device.chip().family;
+        let note = format!(
+            "running ANE kernels on the Neural Engine ({})",
+            device.chip().brand
+        );
+        Devices {
+            ane: Box::new(device),
+            host: SimDevice::new(),
+            on_ane: true,
+            chip: Some(chip),
+            note,
+        }
+    }
+
+    /// True when ANE kernels run on the real Neural Engine.
+    pub fn on_neural_engine(&self) -> bool {
+        self.on_ane
+    }
+
+    /// The chip family of the Neural Engine, when one is used.
+    pub fn chip(&self) -> Option<ChipFamily> {
+        self.chip
+    }
+
+    /// One line saying where kernels run (for stderr).
+    pub fn note(&self) -> &str {
+        &self.note
+    }
+
+    /// `sim` or `ane`: where the ANE-placed kernels run.
+    pub fn name(&self) -> &'static str {
+        if self.on_ane {
+            "ane"
+        } else {
+            "sim"
+        }
+    }
+
+    /// The device that runs kernels of `placement`.
+    pub fn for_placement(&mut self, placement: Placement) -> &mut dyn Device {
+        match placement {
+            Placement::Ane => self.ane.as_mut(),
+            Placement::Host => &mut self.host,
+        }
+    }
+
+    /// Compiles performed so far: `(ANE-placed, host)`.
+    pub fn compile_counts(&self) -> (usize, usize) {
+        (self.ane.compile_count(), self.host.compile_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_parse_and_print() {
+        for c in [DeviceChoice::Auto, DeviceChoice::Sim, DeviceChoice::Ane] {
+            assert_eq!(c.name().parse::<DeviceChoice>().unwrap(), c);
+        }
+        assert!("gpu".parse::<DeviceChoice>().unwrap_err().contains("gpu"));
+    }
+
+    #[test]
+    fn auto_always_opens_something() {
+        let devices = Devices::open(DeviceChoice::Auto).unwrap();
+        if !cfg!(target_os = "macos") {
+            assert!(!devices.on_neural_engine());
+            assert!(devices.note().contains("simulator"), "{}", devices.note());
+            let err = Devices::open(DeviceChoice::Ane).unwrap_err().to_string();
+            assert!(err.contains("--device sim"), "{err}");
+        }
+    }
+}
