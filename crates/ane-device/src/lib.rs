@@ -5,14 +5,16 @@
 //! raw little-endian bytes of the MIL function's parameter and output types (fp16 for ANE
 //! kernels), dense and row-major, exactly the IOSurface layout of `reference/ane-facts.md` §5.
 //!
-//! Devices: the simulator (everywhere) and the Apple Neural Engine ([`AneDevice`], macOS; on
-//! other platforms its constructor reports that it is unavailable). [`chip`] holds the per-chip
-//! capability table both the device and the compiler read.
+//! Devices: the simulator ([`SimDevice`], everywhere) and the Apple Neural Engine
+//! ([`AneDevice`], macOS; on other platforms its constructor reports that it is unavailable).
+//! [`chip`] holds the per-chip capability table both the device and the compiler read.
 
 pub mod ane;
 pub mod chip;
 pub mod device;
+pub mod sim;
 
 pub use ane::{AneConfig, AneDevice};
 pub use chip::{ChipCaps, ChipFamily, ChipInfo};
 pub use device::{Device, DeviceError, DeviceInfo, KernelId, KernelIo};
+pub use sim::SimDevice;

@@ -25,16 +25,6 @@ pub(crate) enum FloatView<'a> {
     F32(&'a [f32]),
 }
 
-impl FloatView<'_> {
-    /// Number of elements.
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            FloatView::F16(v) => v.len(),
-            FloatView::F32(v) => v.len(),
-        }
-    }
-}
-
 /// A float tensor being written, in either float storage.
 #[derive(Debug)]
 pub(crate) enum FloatViewMut<'a> {
@@ -64,11 +54,6 @@ impl Buffers {
             slot_of,
             len_of,
         }
-    }
-
-    /// Element count of tensor `lid`.
-    pub(crate) fn len(&self, lid: Lid) -> usize {
-        self.len_of.get(lid).copied().unwrap_or(0)
     }
 
     /// The elements of tensor `lid`.
@@ -116,7 +101,9 @@ impl Buffers {
         let mut buf = std::mem::take(&mut self.slots[slot]);
         let result = match buf.view_mut(len) {
             Some(view) => f(self, view),
-            None => Err(internal(format!("tensor {out} (slot {slot}) is not writable"))),
+            None => Err(internal(format!(
+                "tensor {out} (slot {slot}) is not writable"
+            ))),
         };
         self.slots[slot] = buf;
         result

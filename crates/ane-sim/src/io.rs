@@ -5,9 +5,9 @@
 
 use crate::buffers::{Buffers, Lid};
 use crate::error::SimError;
+use crate::exec::float_io::BLOCK;
 use crate::storage::{Buf, Kind};
 use ane_mil::{DType, TensorType};
-use crate::exec::float_io::BLOCK;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 
@@ -40,7 +40,6 @@ impl TensorDesc {
 pub(crate) struct Port {
     pub desc: TensorDesc,
     pub lid: Lid,
-    pub kind: Kind,
     staging: Option<Vec<u8>>,
 }
 
@@ -63,12 +62,7 @@ impl Port {
     pub(crate) fn new(name: String, ty: TensorType, lid: Lid, kind: Kind) -> Self {
         let desc = TensorDesc { name, ty };
         let staging = (!is_direct(desc.ty.dtype, kind)).then(|| vec![0u8; desc.byte_len()]);
-        Port {
-            desc,
-            lid,
-            kind,
-            staging,
-        }
+        Port { desc, lid, staging }
     }
 
     /// Lets `fill` write the port's bytes, then stores them.
@@ -133,7 +127,11 @@ fn unstage(dtype: DType, bytes: &[u8], buf: &mut Buf, len: usize) -> Option<()> 
         (DType::Fp32, Buf::F16(v)) => {
             // Blocks of slice conversions, not one `f16::from_f32` per element.
             let mut block = [0f32; BLOCK];
-            for (dst, src) in v.get_mut(..len)?.chunks_mut(BLOCK).zip(bytes.chunks(4 * BLOCK)) {
+            for (dst, src) in v
+                .get_mut(..len)?
+                .chunks_mut(BLOCK)
+                .zip(bytes.chunks(4 * BLOCK))
+            {
                 let wide = &mut block[..dst.len()];
                 for (w, c) in wide.iter_mut().zip(src.chunks_exact(4)) {
                     *w = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);

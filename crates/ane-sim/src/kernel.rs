@@ -57,8 +57,6 @@ pub(crate) struct RunCx<'a> {
     pub scratch: &'a mut Scratch,
     /// Whether more than one thread is available (kernels then split work across them).
     pub parallel: bool,
-    /// Number of threads in the pool the run executes in.
-    pub threads: usize,
 }
 
 /// A kernel with the label errors name it by (`"name" (op_type)`).

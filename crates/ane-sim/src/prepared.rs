@@ -4,9 +4,9 @@
 
 use crate::buffers::Buffers;
 use crate::error::SimError;
-use crate::io::{decode_floats, decode_ints, encode_floats, encode_ints};
 pub(crate) use crate::io::Port;
 use crate::io::TensorDesc;
+use crate::io::{decode_floats, decode_ints, encode_floats, encode_ints};
 use crate::kernel::{RunCx, Scratch, Step};
 use crate::prepare::plan::Plan;
 use ane_mil::DType;
@@ -148,7 +148,6 @@ impl PreparedProgram {
             let mut cx = RunCx {
                 scratch,
                 parallel: threads > 1,
-                threads,
             };
             for step in steps {
                 step.kernel
@@ -207,7 +206,8 @@ impl PreparedProgram {
     /// Writes float input `name` (fp16 inputs round to nearest even).
     pub fn set_input_f32(&mut self, name: &str, values: &[f32]) -> Result<(), SimError> {
         let dtype = self.input_desc(name, values.len())?.ty.dtype;
-        let bytes = encode_floats(dtype, values).ok_or_else(|| Self::wrong_dtype(name, dtype, "float"))?;
+        let bytes =
+            encode_floats(dtype, values).ok_or_else(|| Self::wrong_dtype(name, dtype, "float"))?;
         self.set_input_bytes(name, &bytes)
     }
 

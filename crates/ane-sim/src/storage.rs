@@ -37,10 +37,17 @@ impl Kind {
     }
 
     /// Like [`Kind::of`], with an error naming the op and what the tensor is.
-    pub(crate) fn require(dtype: DType, ane_fp32: bool, op: &str, what: &str) -> Result<Kind, SimError> {
+    pub(crate) fn require(
+        dtype: DType,
+        ane_fp32: bool,
+        op: &str,
+        what: &str,
+    ) -> Result<Kind, SimError> {
         Kind::of(dtype, ane_fp32).ok_or_else(|| SimError::Unsupported {
             op: op.to_string(),
-            message: format!("{what} has dtype {dtype}, which the simulator cannot hold as a tensor"),
+            message: format!(
+                "{what} has dtype {dtype}, which the simulator cannot hold as a tensor"
+            ),
         })
     }
 

@@ -18,7 +18,8 @@ fn gather(opset: &str, idx: &[i32]) -> Result<Vec<f32>, SimError> {
         "y",
     );
     let mut p = prepare_with(&prog, SimOptions::default())?;
-    p.set_input_f32("x", &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    p.set_input_f32("x", &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+        .unwrap();
     p.set_input_i32("i", idx).unwrap();
     p.run()?;
     Ok(p.output_f32("y").unwrap())
@@ -26,15 +27,27 @@ fn gather(opset: &str, idx: &[i32]) -> Result<Vec<f32>, SimError> {
 
 #[test]
 fn gather_rows_and_negative_indices_per_opset() {
-    assert_eq!(gather("ios18", &[2, 0, 2]).unwrap(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    assert_eq!(
+        gather("ios18", &[2, 0, 2]).unwrap(),
+        vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]
+    );
     // Before iOS17 negative indices count from the end.
-    assert_eq!(gather("ios16", &[-1, -3]).unwrap(), vec![5.0, 6.0, 1.0, 2.0]);
+    assert_eq!(
+        gather("ios16", &[-1, -3]).unwrap(),
+        vec![5.0, 6.0, 1.0, 2.0]
+    );
     // From iOS17 they are out of range, like indices ≥ D: a run-time error naming the index.
     let err = gather("ios18", &[0, -1]).unwrap_err();
     assert!(matches!(err, SimError::Run { .. }), "{err}");
-    assert!(err.to_string().contains("index -1 is out of range [0, 3)"), "{err}");
+    assert!(
+        err.to_string().contains("index -1 is out of range [0, 3)"),
+        "{err}"
+    );
     let err = gather("ios16", &[3]).unwrap_err();
-    assert!(err.to_string().contains("index 3 is out of range [-3, 3)"), "{err}");
+    assert!(
+        err.to_string().contains("index 3 is out of range [-3, 3)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -73,7 +86,8 @@ fn gather_along_axis_takes_per_position_indices() {
         "tensor<fp32, [2, 2]> y = gather_along_axis(x = x, indices = i, axis = int32(1))",
         "y",
     );
-    p.set_input_f32("x", &[10.0, 11.0, 12.0, 20.0, 21.0, 22.0]).unwrap();
+    p.set_input_f32("x", &[10.0, 11.0, 12.0, 20.0, 21.0, 22.0])
+        .unwrap();
     p.set_input_i32("i", &[2, 0, 1, 1]).unwrap();
     run(&mut p);
     assert_eq!(p.output_f32("y").unwrap(), vec![12.0, 10.0, 21.0, 21.0]);
@@ -124,10 +138,14 @@ fn scatter_along_axis_every_mode() {
     );
     p.set_input_f32("table", &[0.0; 6]).unwrap();
     p.set_input_i32("i", &[1, 1, 1, 1, 0, 0, 1, 1]).unwrap();
-    p.set_input_f32("g", &[1.0, 2048.0, 1.0, 1.0, 3.0, 4.0, 1.0, 1.0]).unwrap();
+    p.set_input_f32("g", &[1.0, 2048.0, 1.0, 1.0, 3.0, 4.0, 1.0, 1.0])
+        .unwrap();
     run(&mut p);
     // 2048 + 1 + 1 in f32 is 2050, representable in fp16 (step 2): one rounding at the end.
-    assert_eq!(p.output_f32("y").unwrap(), vec![3.0, 4.0, 3.0, 2050.0, 0.0, 0.0]);
+    assert_eq!(
+        p.output_f32("y").unwrap(),
+        vec![3.0, 4.0, 3.0, 2050.0, 0.0, 0.0]
+    );
     // Int32 division by zero is an error.
     let mut p = prepared(
         "tensor<int32, [2]> d, tensor<int32, [1]> i, tensor<int32, [1]> u",
@@ -140,7 +158,11 @@ fn scatter_along_axis_every_mode() {
     run(&mut p);
     assert_eq!(p.output_i32("y").unwrap(), vec![7, -2]);
     p.set_input_i32("u", &[0]).unwrap();
-    assert!(p.run().unwrap_err().to_string().contains("division by zero"));
+    assert!(p
+        .run()
+        .unwrap_err()
+        .to_string()
+        .contains("division by zero"));
 }
 
 #[test]
@@ -152,9 +174,15 @@ fn one_hot_defaults_axes_and_out_of_range() {
     );
     p.set_input_i32("i", &[1, -1, 3]).unwrap();
     run(&mut p);
-    assert_eq!(p.output_i32("a").unwrap(), vec![0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    assert_eq!(
+        p.output_i32("a").unwrap(),
+        vec![0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    );
     let m = -1.0;
-    assert_eq!(p.output_f32("b").unwrap(), vec![m, m, m, 2.0, m, m, m, m, m, m, m, 2.0]);
+    assert_eq!(
+        p.output_f32("b").unwrap(),
+        vec![m, m, m, 2.0, m, m, m, m, m, m, m, 2.0]
+    );
 }
 
 #[test]
@@ -166,13 +194,17 @@ fn quantize_and_dequantize_per_tensor_and_per_axis() {
         tensor<fp16, [2, 3]> d = dequantize(input = q, scale = fp16(0.5), zero_point = int8(1))"#,
         "q, u, d",
     );
-    p.set_input_f32("x", &[0.25, 0.75, -100.0, 1.0, 2.5, 100.0]).unwrap();
+    p.set_input_f32("x", &[0.25, 0.75, -100.0, 1.0, 2.5, 100.0])
+        .unwrap();
     run(&mut p);
     // round_half_even(x / 0.5) + 1, clamped to int8: 0.5 → 0, 1.5 → 2, −200 → −128.
     assert_eq!(p.output_i32("q").unwrap(), vec![1, 3, -128, 3, 6, 127]);
     // Row 0 scale 1, zp 10; row 1 scale 0.25, zp 20: 4 + 20, 10 + 20, 400 + 20 → 255.
     assert_eq!(p.output_i32("u").unwrap(), vec![10, 11, 0, 24, 30, 255]);
-    assert_eq!(p.output_f32("d").unwrap(), vec![0.0, 1.0, -64.5, 1.0, 2.5, 63.0]);
+    assert_eq!(
+        p.output_f32("d").unwrap(),
+        vec![0.0, 1.0, -64.5, 1.0, 2.5, 63.0]
+    );
 }
 
 #[test]
@@ -195,7 +227,14 @@ fn constexpr_affine_dequantize_reads_inline_and_blob_operands() {
     p.set_input_f32("x", &[1.0, 1.0, 1.0]).unwrap();
     run(&mut p);
     // Row 0: 0.5·(q − 0); row 1: 2·(q − 2).
-    assert_eq!(p.output_f32("w").unwrap(), vec![-1.0, 0.0, 1.0, 4.0, 8.0, 12.0]);
+    assert_eq!(
+        p.output_f32("w").unwrap(),
+        vec![-1.0, 0.0, 1.0, 4.0, 8.0, 12.0]
+    );
     assert_eq!(p.output_f32("y").unwrap(), vec![0.0, 24.0]);
-    assert_eq!(p.kernel_count(), 1, "the constexpr is evaluated when preparing");
+    assert_eq!(
+        p.kernel_count(),
+        1,
+        "the constexpr is evaluated when preparing"
+    );
 }

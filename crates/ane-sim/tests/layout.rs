@@ -60,10 +60,14 @@ fn reshapes_are_free_aliases() {
         "e, b",
     );
     assert_eq!(p.kernel_count(), 1);
-    p.set_input_f32("x", &[-1.0, 2.0, -3.0, 4.0, -5.0, 6.0]).unwrap();
+    p.set_input_f32("x", &[-1.0, 2.0, -3.0, 4.0, -5.0, 6.0])
+        .unwrap();
     run(&mut p);
     assert_same(&p.output_f32("e").unwrap(), &[0.0, 2.0, 0.0, 4.0, 0.0, 6.0]);
-    assert_same(&p.output_f32("b").unwrap(), &[-1.0, 2.0, -3.0, 4.0, -5.0, 6.0]);
+    assert_same(
+        &p.output_f32("b").unwrap(),
+        &[-1.0, 2.0, -3.0, 4.0, -5.0, 6.0],
+    );
 }
 
 #[test]
@@ -150,9 +154,15 @@ fn concat_stacks_or_interleaves() {
     p.set_input_f32("b", &[5.0, 6.0]).unwrap();
     p.set_input_f32("c", &[7.0, 8.0, 9.0, 10.0]).unwrap();
     run(&mut p);
-    assert_eq!(p.output_f32("y").unwrap(), vec![1.0, 2.0, 5.0, 7.0, 8.0, 3.0, 4.0, 6.0, 9.0, 10.0]);
+    assert_eq!(
+        p.output_f32("y").unwrap(),
+        vec![1.0, 2.0, 5.0, 7.0, 8.0, 3.0, 4.0, 6.0, 9.0, 10.0]
+    );
     // Interleaved rows: a0, c0, a1, c1.
-    assert_eq!(p.output_f32("z").unwrap(), vec![1.0, 2.0, 7.0, 8.0, 3.0, 4.0, 9.0, 10.0]);
+    assert_eq!(
+        p.output_f32("z").unwrap(),
+        vec![1.0, 2.0, 7.0, 8.0, 3.0, 4.0, 9.0, 10.0]
+    );
 }
 
 #[test]
@@ -167,7 +177,10 @@ fn split_by_count_and_sizes() {
     assert_eq!(p.output_i32("a").unwrap(), vec![0, 1, 6, 7]);
     assert_eq!(p.output_i32("c").unwrap(), vec![4, 5, 10, 11]);
     assert_eq!(p.output_i32("d").unwrap(), vec![0, 6]);
-    assert_eq!(p.output_i32("e").unwrap(), vec![1, 2, 3, 4, 5, 7, 8, 9, 10, 11]);
+    assert_eq!(
+        p.output_i32("e").unwrap(),
+        vec![1, 2, 3, 4, 5, 7, 8, 9, 10, 11]
+    );
 }
 
 #[test]
@@ -197,7 +210,10 @@ fn pad_modes() {
     );
     assert_eq!(shape, vec![3, 6]);
     let m = -1.0;
-    assert_eq!(constant, vec![m, m, m, m, m, m, m, m, 0.0, 1.0, 2.0, m, m, m, 3.0, 4.0, 5.0, m]);
+    assert_eq!(
+        constant,
+        vec![m, m, m, m, m, m, m, m, 0.0, 1.0, 2.0, m, m, m, 3.0, 4.0, 5.0, m]
+    );
     let (_, reflect) = movement(
         "ios18",
         "tensor<fp32, [2, 3]>",
@@ -206,7 +222,13 @@ fn pad_modes() {
         "y",
     );
     // Rows: reflect(-1) = row 1; columns -2, -1 → 2, 1; 3 → 1.
-    assert_eq!(reflect, vec![5.0, 4.0, 3.0, 4.0, 5.0, 4.0, 2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 5.0, 4.0, 3.0, 4.0, 5.0, 4.0]);
+    assert_eq!(
+        reflect,
+        vec![
+            5.0, 4.0, 3.0, 4.0, 5.0, 4.0, 2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 5.0, 4.0, 3.0, 4.0, 5.0,
+            4.0
+        ]
+    );
     let (_, replicate) = movement(
         "ios18",
         "tensor<fp32, [2, 3]>",
@@ -214,7 +236,13 @@ fn pad_modes() {
         &format!("tensor<fp32, [3, 6]> y = pad(x = x, {pads}, mode = string(\"replicate\"))"),
         "y",
     );
-    assert_eq!(replicate, vec![0.0, 0.0, 0.0, 1.0, 2.0, 2.0, 0.0, 0.0, 0.0, 1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0, 5.0]);
+    assert_eq!(
+        replicate,
+        vec![
+            0.0, 0.0, 0.0, 1.0, 2.0, 2.0, 0.0, 0.0, 0.0, 1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0,
+            5.0
+        ]
+    );
     // Padding only the last dim (N < rank).
     let (shape, v) = movement(
         "ios18",
@@ -233,11 +261,20 @@ fn band_part_keeps_the_band() {
         format!("tensor<fp32, [2, 3, 3]> y = band_part(x = x, lower = int32({lower}), upper = int32({upper}))")
     };
     let ones = |keep: &[u8]| -> Vec<f32> {
-        (0..18).map(|i| if keep[i % 9] == 1 { (i + 1) as f32 } else { 0.0 }).collect()
+        (0..18)
+            .map(|i| {
+                if keep[i % 9] == 1 {
+                    (i + 1) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     };
     let run_band = |lower, upper| {
         let mut p = prepared("tensor<fp32, [2, 3, 3]> x", &body(lower, upper), "y");
-        p.set_input_f32("x", &(1..=18).map(|v| v as f32).collect::<Vec<_>>()).unwrap();
+        p.set_input_f32("x", &(1..=18).map(|v| v as f32).collect::<Vec<_>>())
+            .unwrap();
         run(&mut p);
         p.output_f32("y").unwrap()
     };

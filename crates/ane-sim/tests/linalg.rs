@@ -19,8 +19,16 @@ fn literal(dtype: &str, shape: &[usize], v: &[f32]) -> String {
 
 /// numpy matmul of row-major tensors in f64, with MIL's rank-1 rules.
 fn matmul_ref(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], ta: bool, tb: bool) -> Vec<f64> {
-    let a2: Vec<usize> = if sa.len() == 1 { vec![1, sa[0]] } else { sa.to_vec() };
-    let b2: Vec<usize> = if sb.len() == 1 { vec![sb[0], 1] } else { sb.to_vec() };
+    let a2: Vec<usize> = if sa.len() == 1 {
+        vec![1, sa[0]]
+    } else {
+        sa.to_vec()
+    };
+    let b2: Vec<usize> = if sb.len() == 1 {
+        vec![sb[0], 1]
+    } else {
+        sb.to_vec()
+    };
     let (ar, ac) = (a2[a2.len() - 2], a2[a2.len() - 1]);
     let (br, bc) = (b2[b2.len() - 2], b2[b2.len() - 1]);
     let (m, k) = if ta { (ac, ar) } else { (ar, ac) };
@@ -32,14 +40,31 @@ fn matmul_ref(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], ta: bool, tb: bo
     for idx in reference::indices(&batch) {
         let oa: usize = idx.iter().zip(&sa_).map(|(i, s)| i * s).sum::<usize>() * m * k;
         let ob: usize = idx.iter().zip(&sb_).map(|(i, s)| i * s).sum::<usize>() * k * n;
-        out.extend(reference::matmul(&a[oa..oa + m * k], &b[ob..ob + k * n], m, k, n, ta, tb));
+        out.extend(reference::matmul(
+            &a[oa..oa + m * k],
+            &b[ob..ob + k * n],
+            m,
+            k,
+            n,
+            ta,
+            tb,
+        ));
     }
     out
 }
 
+/// `x` shape, `y` shape, transpose flags, output shape.
+type MatmulCase = (
+    &'static [usize],
+    &'static [usize],
+    bool,
+    bool,
+    &'static [usize],
+);
+
 #[test]
 fn matmul_ranks_transposes_and_broadcasting() {
-    let cases: &[(&[usize], &[usize], bool, bool, &[usize])] = &[
+    let cases: &[MatmulCase] = &[
         (&[3, 4], &[4, 5], false, false, &[3, 5]),
         (&[7], &[7], false, false, &[]),
         (&[7], &[2, 7, 3], false, false, &[2, 3]),
@@ -47,7 +72,13 @@ fn matmul_ranks_transposes_and_broadcasting() {
         (&[10, 4, 3], &[5, 10, 3, 2], false, false, &[5, 10, 4, 2]),
         (&[2, 5, 3], &[2, 4, 5], true, true, &[2, 3, 4]),
         (&[6, 3], &[5, 6], true, true, &[3, 5]),
-        (&[2, 1, 2, 3, 4], &[1, 3, 1, 4, 2], false, false, &[2, 3, 2, 3, 2]),
+        (
+            &[2, 1, 2, 3, 4],
+            &[1, 3, 1, 4, 2],
+            false,
+            false,
+            &[2, 3, 2, 3, 2],
+        ),
         (&[2, 0, 3], &[3, 4], false, false, &[2, 0, 4]),
         (&[2, 3, 0], &[0, 4], false, false, &[2, 3, 4]),
         (&[70, 90], &[90, 80], false, false, &[70, 80]),
@@ -83,15 +114,17 @@ fn int32_matmul_and_mixed_const_operands() {
     let mut p = prepared(
         "tensor<int32, [2, 2]> a, tensor<fp16, [2, 3]> x",
         &format!(
-            "tensor<int32, [2, 2]> y = matmul(x = a, y = a)\ntensor<fp16, [2, 2]> z = matmul(x = x, y = {}, transpose_y = bool(true))",
+            "tensor<int32, [2, 2]> y = matmul(x = a, y = a)\ntensor<fp16, [2, 2]> z = matmul(x = x, y = {}, transpose_y = bool(true))\ntensor<int32, [2, 3]> l = linear(x = a, weight = tensor<int32, [3, 2]>([1, 0, 0, 1, 1, 1]), bias = tensor<int32, [3]>([0, 10, 100]))",
             literal("fp32", &[2, 3], &[1.0, 0.0, -1.0, 0.5, 0.5, 0.5])
         ),
-        "y, z",
+        "y, z, l",
     );
     p.set_input_i32("a", &[1, 2, 3, 4]).unwrap();
-    p.set_input_f32("x", &[1.0, 2.0, 3.0, -1.0, 0.0, 1.0]).unwrap();
+    p.set_input_f32("x", &[1.0, 2.0, 3.0, -1.0, 0.0, 1.0])
+        .unwrap();
     run(&mut p);
     assert_eq!(p.output_i32("y").unwrap(), vec![7, 10, 15, 22]);
+    assert_eq!(p.output_i32("l").unwrap(), vec![1, 12, 103, 3, 14, 107]);
     assert_same(&p.output_f32("z").unwrap(), &[-2.0, 3.0, -2.0, 0.0]);
 }
 
@@ -116,7 +149,9 @@ fn linear_is_x_times_weight_transposed_plus_bias() {
     let z = p.output_f32("z").unwrap();
     for r in 0..6 {
         for o in 0..5 {
-            let dot: f64 = (0..4).map(|k| f64::from(x[r * 4 + k]) * f64::from(w[o * 4 + k])).sum();
+            let dot: f64 = (0..4)
+                .map(|k| f64::from(x[r * 4 + k]) * f64::from(w[o * 4 + k]))
+                .sum();
             assert!(ulps16(y[r * 5 + o], h64(dot + f64::from(bias[o]))) <= 1);
             assert!(ulps16(z[r * 5 + o], h64(dot)) <= 1);
         }
@@ -142,15 +177,28 @@ fn check_conv(c: &ConvCase, seed: u64, transpose: bool) {
     let c_out = if transpose { c.w[1] * c.groups } else { c.w[0] };
     let bias = random16(c_out, seed + 2, 1.0);
     let op = if transpose { "conv_transpose" } else { "conv" };
-    let weight = if c.const_weight { literal("fp16", &c.w, &w) } else { "w".to_string() };
-    let bias_arg = if c.bias { format!(", bias = {}", literal("fp16", &[c_out], &bias)) } else { String::new() };
+    let weight = if c.const_weight {
+        literal("fp16", &c.w, &w)
+    } else {
+        "w".to_string()
+    };
+    let bias_arg = if c.bias {
+        format!(", bias = {}", literal("fp16", &[c_out], &bias))
+    } else {
+        String::new()
+    };
     let mut params = format!("tensor<fp16, {}> x", dims(&c.x));
     if !c.const_weight {
         params.push_str(&format!(", tensor<fp16, {}> w", dims(&c.w)));
     }
     let mut p = prepared(
         &params,
-        &format!("tensor<fp16, {}> y = {op}(x = x, weight = {weight}{bias_arg}, groups = int32({}){})", dims(&c.out), c.groups, c.args),
+        &format!(
+            "tensor<fp16, {}> y = {op}(x = x, weight = {weight}{bias_arg}, groups = int32({}){})",
+            dims(&c.out),
+            c.groups,
+            c.args
+        ),
         "y",
     );
     p.set_input_f32("x", &x).unwrap();
@@ -168,15 +216,27 @@ fn check_conv(c: &ConvCase, seed: u64, transpose: bool) {
         groups: c.groups,
     };
     let b = c.bias.then_some(bias.as_slice());
-    let expected = if transpose { reference::conv_transpose(&g, &x, &w, b) } else { reference::conv(&g, &x, &w, b) };
+    let expected = if transpose {
+        reference::conv_transpose(&g, &x, &w, b)
+    } else {
+        reference::conv(&g, &x, &w, b)
+    };
     let got = p.output_f32("y").unwrap();
     assert_eq!(got.len(), expected.len(), "{}", c.args);
     for (i, (gv, e)) in got.iter().zip(&expected).enumerate() {
-        assert!(ulps16(*gv, h64(*e)) <= 1, "{op}{}: element {i}: {gv} vs {e}", c.args);
+        assert!(
+            ulps16(*gv, h64(*e)) <= 1,
+            "{op}{}: element {i}: {gv} vs {e}",
+            c.args
+        );
     }
 }
 
-fn conv_case(x: &[usize], w: &[usize], out: &[usize], args: &str, strides: &[usize], dilations: &[usize], pads: &[usize], groups: usize) -> ConvCase {
+/// A conv case from `[x, weight, output]` shapes, extra arguments, `[strides, dilations,
+/// pads_before]` and the group count.
+fn conv_case(shapes: [&[usize]; 3], args: &str, window: [&[usize]; 3], groups: usize) -> ConvCase {
+    let [x, w, out] = shapes;
+    let [strides, dilations, pads] = window;
     ConvCase {
         x: x.to_vec(),
         w: w.to_vec(),
@@ -195,27 +255,18 @@ fn conv_case(x: &[usize], w: &[usize], out: &[usize], args: &str, strides: &[usi
 fn conv_every_pad_type_stride_and_dilation() {
     // D = 7, k = 4, s = 2: same pads 1 before / 2 after; same_lower 2 / 1.
     let st = ", strides = tensor<int32, [2]>([2, 1])";
-    let cases = vec![
-        conv_case(&[2, 3, 7, 5], &[4, 3, 4, 3], &[2, 4, 4, 5], &format!("{st}, pad_type = string(\"same\")"), &[2, 1], &[1, 1], &[1, 1], 1),
-        conv_case(&[2, 3, 7, 5], &[4, 3, 4, 3], &[2, 4, 4, 5], &format!("{st}, pad_type = string(\"same_lower\")"), &[2, 1], &[1, 1], &[2, 1], 1),
-        conv_case(&[1, 3, 7, 5], &[2, 3, 4, 3], &[1, 2, 2, 3], &format!("{st}, pad_type = string(\"valid\")"), &[2, 1], &[1, 1], &[0, 0], 1),
+    let cases = [
+        conv_case([&[2, 3, 7, 5], &[4, 3, 4, 3], &[2, 4, 4, 5]], &format!("{st}, pad_type = string(\"same\")"), [&[2, 1], &[1, 1], &[1, 1]], 1),
+        conv_case([&[2, 3, 7, 5], &[4, 3, 4, 3], &[2, 4, 4, 5]], &format!("{st}, pad_type = string(\"same_lower\")"), [&[2, 1], &[1, 1], &[2, 1]], 1),
+        conv_case([&[1, 3, 7, 5], &[2, 3, 4, 3], &[1, 2, 2, 3]], &format!("{st}, pad_type = string(\"valid\")"), [&[2, 1], &[1, 1], &[0, 0]], 1),
         ConvCase {
             const_weight: true,
             bias: true,
-            ..conv_case(
-                &[1, 2, 6, 6],
-                &[3, 2, 2, 3],
-                &[1, 3, 6, 4],
-                ", pad_type = string(\"custom\"), pad = tensor<int32, [4]>([1, 1, 2, 0]), dilations = tensor<int32, [2]>([2, 2])",
-                &[1, 1],
-                &[2, 2],
-                &[1, 2],
-                1,
-            )
+            ..conv_case([&[1, 2, 6, 6], &[3, 2, 2, 3], &[1, 3, 6, 4]], ", pad_type = string(\"custom\"), pad = tensor<int32, [4]>([1, 1, 2, 0]), dilations = tensor<int32, [2]>([2, 2])", [&[1, 1], &[2, 2], &[1, 2]], 1)
         },
         // 1-D and 3-D.
-        conv_case(&[2, 2, 10], &[3, 2, 3], &[2, 3, 3], ", strides = tensor<int32, [1]>([3])", &[3], &[1], &[0], 1),
-        conv_case(&[1, 2, 3, 4, 4], &[2, 2, 2, 2, 2], &[1, 2, 3, 4, 4], ", pad_type = string(\"same\")", &[1, 1, 1], &[1, 1, 1], &[0, 0, 0], 1),
+        conv_case([&[2, 2, 10], &[3, 2, 3], &[2, 3, 3]], ", strides = tensor<int32, [1]>([3])", [&[3], &[1], &[0]], 1),
+        conv_case([&[1, 2, 3, 4, 4], &[2, 2, 2, 2, 2], &[1, 2, 3, 4, 4]], ", pad_type = string(\"same\")", [&[1, 1, 1], &[1, 1, 1], &[0, 0, 0]], 1),
     ];
     for (i, c) in cases.iter().enumerate() {
         check_conv(c, 100 + 10 * i as u64, false);
@@ -224,14 +275,35 @@ fn conv_every_pad_type_stride_and_dilation() {
 
 #[test]
 fn conv_groups_depthwise_and_pointwise() {
-    let grouped = ConvCase { bias: true, ..conv_case(&[2, 4, 5, 5], &[6, 2, 3, 3], &[2, 6, 3, 3], "", &[1, 1], &[1, 1], &[0, 0], 2) };
+    let grouped = ConvCase {
+        bias: true,
+        ..conv_case(
+            [&[2, 4, 5, 5], &[6, 2, 3, 3], &[2, 6, 3, 3]],
+            "",
+            [&[1, 1], &[1, 1], &[0, 0]],
+            2,
+        )
+    };
     let depthwise = ConvCase {
         bias: true,
         const_weight: true,
-        ..conv_case(&[1, 4, 6, 6], &[4, 1, 3, 3], &[1, 4, 6, 6], ", pad_type = string(\"same\")", &[1, 1], &[1, 1], &[1, 1], 4)
+        ..conv_case(
+            [&[1, 4, 6, 6], &[4, 1, 3, 3], &[1, 4, 6, 6]],
+            ", pad_type = string(\"same\")",
+            [&[1, 1], &[1, 1], &[1, 1]],
+            4,
+        )
     };
     // The ANE workhorse: a 1×1 conv over [1, C, 1, S].
-    let pointwise = ConvCase { bias: true, ..conv_case(&[1, 64, 1, 48], &[96, 64, 1, 1], &[1, 96, 1, 48], "", &[1, 1], &[1, 1], &[0, 0], 1) };
+    let pointwise = ConvCase {
+        bias: true,
+        ..conv_case(
+            [&[1, 64, 1, 48], &[96, 64, 1, 1], &[1, 96, 1, 48]],
+            "",
+            [&[1, 1], &[1, 1], &[0, 0]],
+            1,
+        )
+    };
     for (i, c) in [grouped, depthwise, pointwise].iter().enumerate() {
         check_conv(c, 200 + 10 * i as u64, false);
     }
@@ -239,26 +311,17 @@ fn conv_groups_depthwise_and_pointwise() {
 
 #[test]
 fn conv_transpose_output_sizes_pads_and_groups() {
-    let cases = vec![
+    let cases = [
         // valid: (D − 1)·s + E = (3 − 1)·2 + 3 = 7.
-        ConvCase { bias: true, ..conv_case(&[2, 3, 3, 4], &[3, 2, 3, 3], &[2, 2, 7, 9], ", strides = tensor<int32, [2]>([2, 2])", &[2, 2], &[1, 1], &[0, 0], 1) },
+        ConvCase { bias: true, ..conv_case([&[2, 3, 3, 4], &[3, 2, 3, 3], &[2, 2, 7, 9]], ", strides = tensor<int32, [2]>([2, 2])", [&[2, 2], &[1, 1], &[0, 0]], 1) },
         // same: D·s; P = (D − 1)·s + E − D·s = 1 → 0 before.
-        conv_case(&[1, 2, 3, 3], &[2, 2, 3, 3], &[1, 2, 6, 6], ", strides = tensor<int32, [2]>([2, 2]), pad_type = string(\"same\")", &[2, 2], &[1, 1], &[0, 0], 1),
+        conv_case([&[1, 2, 3, 3], &[2, 2, 3, 3], &[1, 2, 6, 6]], ", strides = tensor<int32, [2]>([2, 2]), pad_type = string(\"same\")", [&[2, 2], &[1, 1], &[0, 0]], 1),
         // custom pads with dilation, groups and an explicit output shape larger than needed.
         ConvCase {
             const_weight: true,
-            ..conv_case(
-                &[1, 4, 3, 3],
-                &[4, 1, 2, 2],
-                &[1, 2, 6, 5],
-                ", pad_type = string(\"custom\"), pad = tensor<int32, [4]>([1, 0, 0, 1]), dilations = tensor<int32, [2]>([2, 1]), strides = tensor<int32, [2]>([2, 1]), output_shape = tensor<int32, [4]>([1, 2, 6, 5])",
-                &[2, 1],
-                &[2, 1],
-                &[1, 0],
-                2,
-            )
+            ..conv_case([&[1, 4, 3, 3], &[4, 1, 2, 2], &[1, 2, 6, 5]], ", pad_type = string(\"custom\"), pad = tensor<int32, [4]>([1, 0, 0, 1]), dilations = tensor<int32, [2]>([2, 1]), strides = tensor<int32, [2]>([2, 1]), output_shape = tensor<int32, [4]>([1, 2, 6, 5])", [&[2, 1], &[2, 1], &[1, 0]], 2)
         },
-        conv_case(&[2, 2, 5], &[2, 3, 4], &[2, 3, 8], "", &[1], &[1], &[0], 1),
+        conv_case([&[2, 2, 5], &[2, 3, 4], &[2, 3, 8]], "", [&[1], &[1], &[0]], 1),
     ];
     for (i, c) in cases.iter().enumerate() {
         check_conv(c, 300 + 10 * i as u64, true);
@@ -311,7 +374,10 @@ fn pooling_windows_padding_and_ceil_mode() {
     let mut expected_avg = Vec::new();
     for r in &rows {
         for c in &rows {
-            let vals: Vec<f32> = r.iter().flat_map(|&i| c.iter().map(move |&j| (i * 5 + j) as f32)).collect();
+            let vals: Vec<f32> = r
+                .iter()
+                .flat_map(|&i| c.iter().map(move |&j| (i * 5 + j) as f32))
+                .collect();
             expected_max.push(vals.iter().copied().fold(f32::NEG_INFINITY, f32::max));
             // Include padding: every window covers 2×2 of the padded input.
             expected_avg.push(vals.iter().sum::<f32>() / 4.0);
@@ -330,19 +396,30 @@ fn pooling_windows_padding_and_ceil_mode() {
     let neg: Vec<f32> = (0..9).map(|v| -(v as f32) - 1.0).collect();
     let args = ", kernel_sizes = tensor<int32, [2]>([3, 3]), pad_type = string(\"same\")";
     let max = pool("max_pool", &[1, 1, 3, 3], &[1, 1, 3, 3], args, &neg);
-    assert_same(&max, &[-1.0, -1.0, -2.0, -1.0, -1.0, -2.0, -4.0, -4.0, -5.0]);
+    assert_same(
+        &max,
+        &[-1.0, -1.0, -2.0, -1.0, -1.0, -2.0, -4.0, -4.0, -5.0],
+    );
     let mut with_nan = neg.clone();
     with_nan[4] = f32::NAN;
     let max = pool("max_pool", &[1, 1, 3, 3], &[1, 1, 3, 3], args, &with_nan);
     assert!(max.iter().all(|v| v.is_nan()));
 }
 
-fn attention_ref(q: &[f32], k: &[f32], v: &[f32], (l, s, e, ev): (usize, usize, usize, usize), mask: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+fn attention_ref(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    (l, s, e, ev): (usize, usize, usize, usize),
+    mask: impl Fn(usize, usize) -> f64,
+) -> Vec<f64> {
     let mut out = vec![0f64; l * ev];
     for i in 0..l {
         let scores: Vec<f64> = (0..s)
             .map(|j| {
-                let dot: f64 = (0..e).map(|t| f64::from(q[i * e + t]) * f64::from(k[j * e + t])).sum();
+                let dot: f64 = (0..e)
+                    .map(|t| f64::from(q[i * e + t]) * f64::from(k[j * e + t]))
+                    .sum();
                 dot / (e as f64).sqrt() + mask(i, j)
             })
             .collect();
@@ -350,11 +427,16 @@ fn attention_ref(q: &[f32], k: &[f32], v: &[f32], (l, s, e, ev): (usize, usize, 
         let w: Vec<f64> = scores.iter().map(|x| (x - m).exp()).collect();
         let total: f64 = w.iter().sum();
         for t in 0..ev {
-            out[i * ev + t] = (0..s).map(|j| w[j] / total * f64::from(v[j * ev + t])).sum();
+            out[i * ev + t] = (0..s)
+                .map(|j| w[j] / total * f64::from(v[j * ev + t]))
+                .sum();
         }
     }
     out
 }
+
+/// A mask value for (query row, key column).
+type MaskFn<'a> = Box<dyn Fn(usize, usize) -> f64 + 'a>;
 
 #[test]
 fn attention_with_and_without_masks() {
@@ -377,9 +459,18 @@ fn attention_with_and_without_masks() {
     p.set_input_bool("bm", &bmask).unwrap();
     p.set_input_f32("fm", &fmask).unwrap();
     run(&mut p);
-    let masks: [(&str, Box<dyn Fn(usize, usize) -> f64>); 3] = [
+    let masks: [(&str, MaskFn<'_>); 3] = [
         ("plain", Box::new(|_, _| 0.0)),
-        ("masked", Box::new(|i, j| if bmask[i * s + j] { 0.0 } else { f64::NEG_INFINITY })),
+        (
+            "masked",
+            Box::new(|i, j| {
+                if bmask[i * s + j] {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }),
+        ),
         ("added", Box::new(|_, j| f64::from(fmask[j]))),
     ];
     for (name, mask) in masks {
@@ -408,4 +499,13 @@ fn attention_with_and_without_masks() {
     p.set_input_bool("m", &[false, false]).unwrap();
     run(&mut p);
     assert!(p.output_f32("y").unwrap().iter().all(|v| v.is_nan()));
+    // No keys at all: every output is an empty sum, 0.
+    let mut p = prepared(
+        "tensor<fp16, [1, 2, 2]> q, tensor<fp16, [1, 0, 2]> k, tensor<fp16, [1, 0, 3]> v",
+        "tensor<fp16, [1, 2, 3]> y = scaled_dot_product_attention(query = q, key = k, value = v)",
+        "y",
+    );
+    p.set_input_f32("q", &[1.0, 2.0, 3.0, 4.0]).unwrap();
+    run(&mut p);
+    assert_eq!(p.output_f32("y").unwrap(), vec![0.0; 6]);
 }

@@ -11,7 +11,10 @@ use common::*;
 use half::f16;
 
 fn example(name: &str) -> String {
-    let path = format!("{}/../ane-mil/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../ane-mil/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -27,7 +30,9 @@ fn pointwise(w: &[f32], x: &[f32], c: usize, k: usize, s: usize) -> Vec<f64> {
     let mut out = vec![0f64; c * s];
     for ci in 0..c {
         for si in 0..s {
-            out[ci * s + si] = (0..k).map(|ki| f64::from(w[ci * k + ki]) * f64::from(x[ki * s + si])).sum();
+            out[ci * s + si] = (0..k)
+                .map(|ki| f64::from(w[ci * k + ki]) * f64::from(x[ki * s + si]))
+                .sum();
         }
     }
     out
@@ -69,7 +74,10 @@ fn mil_ops_example_normalizes_over_channels() {
     p.set_input_f32("x", &x).unwrap();
     run(&mut p);
     let y = p.output_f32("y").unwrap();
-    let c: Vec<f64> = round16(&pointwise(&w, &x, 64, 64, 32)).iter().map(|&v| f64::from(v)).collect();
+    let c: Vec<f64> = round16(&pointwise(&w, &x, 64, 64, 32))
+        .iter()
+        .map(|&v| f64::from(v))
+        .collect();
     let eps = f64::from(f16::from_bits(0x00A8).to_f32());
     let mut expected = vec![0f64; 64 * 32];
     for s in 0..32 {
@@ -92,7 +100,10 @@ fn both_spellings_of_rmsnorm_give_identical_outputs() {
     let mut weights = WeightFiles::new();
     weights.insert("@model_path/weights/rms.bin", fp16_file(&gamma));
     let mut outputs = Vec::new();
-    for name in ["verbose_ios16_rmsnorm.mil", "verbose_ios16_rmsnorm_loose.mil"] {
+    for name in [
+        "verbose_ios16_rmsnorm.mil",
+        "verbose_ios16_rmsnorm_loose.mil",
+    ] {
         let program = parse(&example(name)).unwrap();
         let mut p = Simulator::prepare(&program, &weights, SimOptions::default()).unwrap();
         p.set_input_f32("x", &x).unwrap();
@@ -105,7 +116,10 @@ fn both_spellings_of_rmsnorm_give_identical_outputs() {
         .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32())
         .collect();
     for s in 0..32 {
-        let ms: f64 = (0..64).map(|c| f64::from(x[c * 32 + s]).powi(2)).sum::<f64>() / 64.0;
+        let ms: f64 = (0..64)
+            .map(|c| f64::from(x[c * 32 + s]).powi(2))
+            .sum::<f64>()
+            / 64.0;
         for c in 0..64 {
             let e = f64::from(x[c * 32 + s]) / (ms + 1e-5).sqrt() * f64::from(gamma[c]);
             let g = f64::from(y[c * 32 + s]);
@@ -117,8 +131,12 @@ fn both_spellings_of_rmsnorm_give_identical_outputs() {
 
 fn builder_program() -> ane_mil::Program {
     let mut f = FunctionBuilder::new("main", Opset::Ios18);
-    let x = f.input("x", TensorType::new(DType::Fp16, [1, 8, 1, 16])).unwrap();
-    let w = f.input("w", TensorType::new(DType::Fp16, [4, 8, 1, 1])).unwrap();
+    let x = f
+        .input("x", TensorType::new(DType::Fp16, [1, 8, 1, 16]))
+        .unwrap();
+    let w = f
+        .input("w", TensorType::new(DType::Fp16, [4, 8, 1, 1]))
+        .unwrap();
     let y = f.conv(&x, &w, &ConvParams::new(2)).unwrap();
     let s = f.sigmoid(&y).unwrap();
     let z = f.mul(&y, &s).unwrap();
@@ -139,7 +157,8 @@ fn parsed_and_built_programs_give_identical_outputs() {
     let w = random(4 * 8, 8, 0.5);
     let mut outs = Vec::new();
     for program in [&built, &parsed] {
-        let mut p = Simulator::prepare(program, &WeightFiles::new(), SimOptions::default()).unwrap();
+        let mut p =
+            Simulator::prepare(program, &WeightFiles::new(), SimOptions::default()).unwrap();
         p.set_input_f32("x", &x).unwrap();
         p.set_input_f32("w", &w).unwrap();
         run(&mut p);
@@ -237,16 +256,25 @@ fn wrong_inputs_are_errors_naming_the_input() {
         "y",
     );
     let err = p.set_input_f32("x", &[1.0; 5]).unwrap_err();
-    assert!(matches!(&err, SimError::Input { name, .. } if name == "x"), "{err}");
+    assert!(
+        matches!(&err, SimError::Input { name, .. } if name == "x"),
+        "{err}"
+    );
     assert!(err.to_string().contains("expected 6 values"), "{err}");
     let err = p.set_input_i32("x", &[1; 6]).unwrap_err();
-    assert!(err.to_string().contains("input `x`") && err.to_string().contains("fp16"), "{err}");
+    assert!(
+        err.to_string().contains("input `x`") && err.to_string().contains("fp16"),
+        "{err}"
+    );
     let err = p.set_input_f32("i", &[1.0, 2.0]).unwrap_err();
     assert!(err.to_string().contains("input `i`"), "{err}");
     let err = p.set_input_bytes("x", &[0u8; 11]).unwrap_err();
     assert!(err.to_string().contains("expected 12 bytes"), "{err}");
     let err = p.set_input_f32("nope", &[]).unwrap_err();
-    assert!(err.to_string().contains("`nope`") && err.to_string().contains("`x`"), "{err}");
+    assert!(
+        err.to_string().contains("`nope`") && err.to_string().contains("`x`"),
+        "{err}"
+    );
     assert!(p.write_input(7, &mut |_| {}).is_err());
     assert!(p.output_i32("y").is_err());
     assert!(p.output_f32("x").is_err());
@@ -263,7 +291,10 @@ fn int8_inputs_and_outputs_use_their_own_byte_width() {
         tensor<uint8, [3]> y = cast(x = d, dtype = u8)"#,
         "w, y",
     );
-    assert!(p.set_input_i32("x", &[1, 200, 3]).is_err(), "200 does not fit int8");
+    assert!(
+        p.set_input_i32("x", &[1, 200, 3]).is_err(),
+        "200 does not fit int8"
+    );
     p.set_input_bytes("x", &[0xFF, 100, 0x80]).unwrap();
     run(&mut p);
     assert_eq!(p.output_i32("w").unwrap(), vec![-1, 100, -128]);
@@ -284,7 +315,10 @@ fn missing_weights_and_unknown_functions_are_prepare_errors() {
     let mut weights = WeightFiles::new();
     weights.insert("@model_path/weights/fc.bin", fp16_file(&[0.0; 128 * 64]));
     let err = Simulator::prepare(&program, &weights, options).unwrap_err();
-    assert!(err.to_string().contains("no function `other`") && err.to_string().contains("main"), "{err}");
+    assert!(
+        err.to_string().contains("no function `other`") && err.to_string().contains("main"),
+        "{err}"
+    );
     let invalid = program.clone();
     let mut invalid = invalid;
     invalid.functions[0].outputs = vec!["missing".into()];
@@ -294,7 +328,12 @@ fn missing_weights_and_unknown_functions_are_prepare_errors() {
 
 #[test]
 fn unknown_dims_and_runtime_shapes_are_unsupported_not_panics() {
-    let p = program("ios18", "tensor<fp16, [?, 4]> x", "tensor<fp16, [?, 4]> y = relu(x = x)", "y");
+    let p = program(
+        "ios18",
+        "tensor<fp16, [?, 4]> x",
+        "tensor<fp16, [?, 4]> y = relu(x = x)",
+        "y",
+    );
     let err = prepare_with(&p, SimOptions::default()).unwrap_err();
     assert!(matches!(err, SimError::Unsupported { .. }), "{err}");
     let p = program(
@@ -314,7 +353,9 @@ fn long_chains_reuse_buffers_and_keep_values_right() {
     let mut prev = "x".to_string();
     for i in 0..60 {
         let op = ["add", "mul", "sub"][i % 3];
-        body.push_str(&format!("tensor<fp32, [64]> v{i} = {op}(x = {prev}, y = x)\n"));
+        body.push_str(&format!(
+            "tensor<fp32, [64]> v{i} = {op}(x = {prev}, y = x)\n"
+        ));
         prev = format!("v{i}");
     }
     let mut p = prepared("tensor<fp32, [64]> x", &body, &prev);
@@ -333,4 +374,19 @@ fn long_chains_reuse_buffers_and_keep_values_right() {
     }
     assert_same(&p.output_f32(&prev).unwrap(), &expected);
     assert_eq!(p.kernel_count(), 60);
+}
+
+#[test]
+fn prepared_programs_can_move_between_threads() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<ane_sim::PreparedProgram>();
+    let mut p = prepared("tensor<fp16, [2]> x", "tensor<fp16, [2]> y = exp(x = x)", "y");
+    p.set_input_f32("x", &[0.0, 1.0]).unwrap();
+    let y = std::thread::spawn(move || {
+        p.run().unwrap();
+        p.output_f32("y").unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(y, vec![1.0, h64(std::f64::consts::E)]);
 }

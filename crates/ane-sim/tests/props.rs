@@ -27,7 +27,13 @@ fn correctly_rounded(op: Op) -> bool {
 fn apply(op: Op, x: f64, y: f64) -> f64 {
     match op {
         // relu keeps NaN (NaN < 0 is false).
-        Op::Unary("relu") => if x < 0.0 { 0.0 } else { x },
+        Op::Unary("relu") => {
+            if x < 0.0 {
+                0.0
+            } else {
+                x
+            }
+        }
         Op::Unary("abs") => x.abs(),
         Op::Unary("square") => x * x,
         Op::Unary("sqrt") => x.sqrt(),
@@ -38,8 +44,20 @@ fn apply(op: Op, x: f64, y: f64) -> f64 {
         Op::Binary("sub") => x - y,
         Op::Binary("mul") => x * y,
         Op::Binary("real_div") => x / y,
-        Op::Binary("maximum") => if x.is_nan() || y.is_nan() { f64::NAN } else { x.max(y) },
-        Op::Binary("minimum") => if x.is_nan() || y.is_nan() { f64::NAN } else { x.min(y) },
+        Op::Binary("maximum") => {
+            if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                x.max(y)
+            }
+        }
+        Op::Binary("minimum") => {
+            if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                x.min(y)
+            }
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -64,7 +82,9 @@ fn broadcast(a: &[usize], b: &[usize]) -> Vec<usize> {
 
 /// A random chain from a seed: 2–3 inputs whose shapes broadcast together, 1–6 ops.
 fn chain(seed: u64, exactish: bool) -> Chain {
-    let mut r = random(64, seed, 1.0).into_iter().map(|v| ((v + 1.0) * 1000.0) as usize);
+    let mut r = random(64, seed, 1.0)
+        .into_iter()
+        .map(|v| ((v + 1.0) * 1000.0) as usize);
     let mut next = move |n: usize| r.next().unwrap() % n;
     let rank = 1 + next(4);
     let base: Vec<usize> = (0..rank).map(|_| 1 + next(4)).collect();
@@ -72,7 +92,10 @@ fn chain(seed: u64, exactish: bool) -> Chain {
     let inputs: Vec<Vec<usize>> = (0..n_inputs)
         .map(|_| {
             let drop = next(rank);
-            base[drop..].iter().map(|&d| if next(3) == 0 { 1 } else { d }).collect()
+            base[drop..]
+                .iter()
+                .map(|&d| if next(3) == 0 { 1 } else { d })
+                .collect()
         })
         .collect();
     let mut shapes = inputs.clone();
@@ -83,7 +106,11 @@ fn chain(seed: u64, exactish: bool) -> Chain {
             let names: &[&'static str] = if exactish { &["relu", "abs"] } else { &UNARY };
             Op::Unary(names[next(names.len())])
         } else {
-            let names: &[&'static str] = if exactish { &["add", "sub", "mul", "maximum", "minimum"] } else { &BINARY };
+            let names: &[&'static str] = if exactish {
+                &["add", "sub", "mul", "maximum", "minimum"]
+            } else {
+                &BINARY
+            };
             Op::Binary(names[next(names.len())])
         };
         let args = match op {
@@ -133,7 +160,12 @@ fn simulate(c: &Chain, dtype: &str, seed: u64) -> Vec<Vec<f32>> {
         })
         .collect();
     let outputs: Vec<String> = (0..n + c.steps.len()).map(|i| name(i, n)).collect();
-    let prog = program("ios18", &params.join(", "), &body.join("\n"), &outputs.join(", "));
+    let prog = program(
+        "ios18",
+        &params.join(", "),
+        &body.join("\n"),
+        &outputs.join(", "),
+    );
     let mut p = prepare_with(&prog, SimOptions::default()).unwrap();
     for (i, s) in c.inputs.iter().enumerate() {
         let values = random(s.iter().product(), seed + i as u64, 3.0);
@@ -169,7 +201,11 @@ fn expected(c: &Chain, step: &Step, values: &[Vec<f64>], shapes: &[Vec<usize>]) 
 }
 
 fn shapes_of(c: &Chain) -> Vec<Vec<usize>> {
-    c.inputs.iter().cloned().chain(c.steps.iter().map(|s| s.shape.clone())).collect()
+    c.inputs
+        .iter()
+        .cloned()
+        .chain(c.steps.iter().map(|s| s.shape.clone()))
+        .collect()
 }
 
 proptest! {

@@ -21,12 +21,22 @@ fn groups(x: &[f32], shape: &[usize], axes: &[usize]) -> Vec<Vec<f64>> {
     (0..count(&kept))
         .map(|o| {
             let base = offsets(&kept, o);
-            (0..count(axes)).map(|r| f64::from(x[base + offsets(axes, r)])).collect()
+            (0..count(axes))
+                .map(|r| f64::from(x[base + offsets(axes, r)]))
+                .collect()
         })
         .collect()
 }
 
-fn reduce(op: &str, dtype: &str, shape: &[usize], axes: &[i32], keep: bool, out_shape: &[usize], x: &[f32]) -> Vec<f32> {
+fn reduce(
+    op: &str,
+    dtype: &str,
+    shape: &[usize],
+    axes: &[i32],
+    keep: bool,
+    out_shape: &[usize],
+    x: &[f32],
+) -> Vec<f32> {
     let dims = |s: &[usize]| format!("{s:?}");
     let mut p = prepared(
         &format!("tensor<{dtype}, {}> x", dims(shape)),
@@ -42,18 +52,29 @@ fn reduce(op: &str, dtype: &str, shape: &[usize], axes: &[i32], keep: bool, out_
     p.output_f32("y").unwrap()
 }
 
+/// An f64 reduction of one group.
+type Reference = fn(&[f64]) -> f64;
+/// Axes as written, the same sorted and normalized, keep_dims, output shape.
+type AxesCase = (&'static [i32], &'static [usize], bool, &'static [usize]);
+
 #[test]
 fn reductions_over_contiguous_and_scattered_axes() {
     let shape = [3, 4, 5];
     let x = random16(60, 31, 4.0);
-    let ops: [(&str, fn(&[f64]) -> f64); 5] = [
+    let ops: [(&str, Reference); 5] = [
         ("reduce_sum", |v| v.iter().sum()),
         ("reduce_mean", |v| v.iter().sum::<f64>() / v.len() as f64),
-        ("reduce_max", |v| v.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
-        ("reduce_min", |v| v.iter().copied().fold(f64::INFINITY, f64::min)),
-        ("reduce_l2_norm", |v| v.iter().map(|a| a * a).sum::<f64>().sqrt()),
+        ("reduce_max", |v| {
+            v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        }),
+        ("reduce_min", |v| {
+            v.iter().copied().fold(f64::INFINITY, f64::min)
+        }),
+        ("reduce_l2_norm", |v| {
+            v.iter().map(|a| a * a).sum::<f64>().sqrt()
+        }),
     ];
-    let cases: [(&[i32], &[usize], bool, &[usize]); 4] = [
+    let cases: [AxesCase; 4] = [
         (&[1], &[1], false, &[3, 5]),
         (&[0, 2], &[0, 2], true, &[1, 4, 1]),
         (&[-1], &[2], true, &[3, 4, 1]),
@@ -62,7 +83,10 @@ fn reductions_over_contiguous_and_scattered_axes() {
     for (op, f) in ops {
         for (axes, sorted, keep, out_shape) in cases {
             let got = reduce(op, "fp16", &shape, axes, keep, out_shape, &x);
-            let expected: Vec<f32> = groups(&x, &shape, sorted).iter().map(|g| h64(f(g))).collect();
+            let expected: Vec<f32> = groups(&x, &shape, sorted)
+                .iter()
+                .map(|g| h64(f(g)))
+                .collect();
             assert_same(&got, &expected);
             let got32 = reduce(op, "fp32", &shape, axes, keep, out_shape, &x);
             let exact: Vec<f64> = groups(&x, &shape, sorted).iter().map(|g| f(g)).collect();
@@ -74,16 +98,25 @@ fn reductions_over_contiguous_and_scattered_axes() {
 #[test]
 fn reductions_of_empty_axes_give_identities_and_nan_propagates() {
     let x: [f32; 0] = [];
-    assert_same(&reduce("reduce_sum", "fp32", &[2, 0], &[1], false, &[2], &x), &[0.0, 0.0]);
+    assert_same(
+        &reduce("reduce_sum", "fp32", &[2, 0], &[1], false, &[2], &x),
+        &[0.0, 0.0],
+    );
     let mean = reduce("reduce_mean", "fp32", &[2, 0], &[1], false, &[2], &x);
     assert!(mean.iter().all(|v| v.is_nan()));
-    assert_same(&reduce("reduce_max", "fp16", &[1, 0], &[1], false, &[1], &x), &[f32::NEG_INFINITY]);
+    assert_same(
+        &reduce("reduce_max", "fp16", &[1, 0], &[1], false, &[1], &x),
+        &[f32::NEG_INFINITY],
+    );
     let with_nan = [1.0, f32::NAN, 3.0];
     assert!(reduce("reduce_max", "fp16", &[3], &[0], false, &[], &with_nan)[0].is_nan());
     assert!(reduce("reduce_sum", "fp16", &[3], &[0], false, &[], &with_nan)[0].is_nan());
     // A sum that overflows fp16 becomes inf only at the end (accumulated wider).
     let big = [60000.0, 60000.0, -60000.0];
-    assert_same(&reduce("reduce_sum", "fp16", &[3], &[0], false, &[], &big), &[h64(60000.0)]);
+    assert_same(
+        &reduce("reduce_sum", "fp16", &[3], &[0], false, &[], &big),
+        &[h64(60000.0)],
+    );
 }
 
 #[test]
@@ -96,7 +129,11 @@ fn int_reductions() {
     p.set_input_i32("x", &[1, 2, 4, -7, 0, 0]).unwrap();
     run(&mut p);
     assert_eq!(p.output_i32("s").unwrap(), vec![7, -7]);
-    assert_eq!(p.output_i32("m").unwrap(), vec![2, -2], "truncated toward zero");
+    assert_eq!(
+        p.output_i32("m").unwrap(),
+        vec![2, -2],
+        "truncated toward zero"
+    );
     assert_eq!(p.output_i32("mx").unwrap(), vec![1, 2, 4]);
 }
 
@@ -108,7 +145,13 @@ fn argmax_takes_the_first_maximum_and_nan_wins() {
         "a, b, c",
     );
     let nan = f32::NAN;
-    p.set_input_f32("x", &[1.0, 5.0, 5.0, 2.0, -1.0, -1.0, -1.0, -1.0, 0.0, nan, 9.0, nan]).unwrap();
+    p.set_input_f32(
+        "x",
+        &[
+            1.0, 5.0, 5.0, 2.0, -1.0, -1.0, -1.0, -1.0, 0.0, nan, 9.0, nan,
+        ],
+    )
+    .unwrap();
     run(&mut p);
     assert_eq!(p.output_i32("a").unwrap(), vec![1, 0, 1]);
     assert_eq!(p.output_i32("b").unwrap(), vec![0, 2, 2, 2]);
@@ -153,9 +196,14 @@ fn softmax_along_any_axis() {
 
 #[test]
 fn softmax_of_a_row_of_minus_infinity_is_nan() {
-    let mut p = prepared("tensor<fp32, [2, 3]> x", "tensor<fp32, [2, 3]> y = softmax(x = x)", "y");
+    let mut p = prepared(
+        "tensor<fp32, [2, 3]> x",
+        "tensor<fp32, [2, 3]> y = softmax(x = x)",
+        "y",
+    );
     let inf = f32::NEG_INFINITY;
-    p.set_input_f32("x", &[inf, inf, inf, 1000.0, 1000.0, inf]).unwrap();
+    p.set_input_f32("x", &[inf, inf, inf, 1000.0, 1000.0, inf])
+        .unwrap();
     run(&mut p);
     let y = p.output_f32("y").unwrap();
     assert!(y[..3].iter().all(|v| v.is_nan()));
@@ -176,7 +224,12 @@ fn layer_norm_over_channels_last_axis_and_scattered_axes() {
     let x = random16(c * s, 33, 3.0);
     let gamma = random16(c, 34, 2.0);
     let beta = random16(c, 35, 1.0);
-    let fmt = |v: &[f32]| v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ");
+    let fmt = |v: &[f32]| {
+        v.iter()
+            .map(|x| format!("{x:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut p = prepared(
         "tensor<fp16, [1, 8, 1, 5]> x",
         &format!(
@@ -194,7 +247,11 @@ fn layer_norm_over_channels_last_axis_and_scattered_axes() {
         let col: Vec<f64> = (0..c).map(|ci| f64::from(x[ci * s + si])).collect();
         for (ci, n) in normalize(&col, eps).iter().enumerate() {
             let e = h64(n * f64::from(gamma[ci]) + f64::from(beta[ci]));
-            assert!(ulps16(got[ci * s + si], e) <= 1, "{} vs {e}", got[ci * s + si]);
+            assert!(
+                ulps16(got[ci * s + si], e) <= 1,
+                "{} vs {e}",
+                got[ci * s + si]
+            );
         }
     }
     // Axes 0 and 2 of [2, 3, 4] (not adjacent) in fp32, default epsilon 1e-5.
@@ -208,7 +265,9 @@ fn layer_norm_over_channels_last_axis_and_scattered_axes() {
     run(&mut p);
     let got = p.output_f32("y").unwrap();
     for j in 0..3 {
-        let idx: Vec<usize> = (0..2).flat_map(|i| (0..4).map(move |k| i * 12 + j * 4 + k)).collect();
+        let idx: Vec<usize> = (0..2)
+            .flat_map(|i| (0..4).map(move |k| i * 12 + j * 4 + k))
+            .collect();
         let vals: Vec<f64> = idx.iter().map(|&i| f64::from(x[i])).collect();
         let expected = normalize(&vals, f64::from(1e-5f32));
         let g: Vec<f32> = idx.iter().map(|&i| got[i]).collect();
@@ -227,7 +286,12 @@ fn batch_and_instance_norm() {
     );
     p.set_input_f32("x", &x).unwrap();
     run(&mut p);
-    let (mean, var, gamma, beta) = ([1.0, -1.0, 0.5], [4.0, 1.0, 0.25], [1.0, 2.0, -1.0], [0.0, 1.0, 2.0]);
+    let (mean, var, gamma, beta) = (
+        [1.0, -1.0, 0.5],
+        [4.0, 1.0, 0.25],
+        [1.0, 2.0, -1.0],
+        [0.0, 1.0, 2.0],
+    );
     let b = p.output_f32("b").unwrap();
     let n = p.output_f32("n").unwrap();
     let eps = f64::from(h64(1e-5));
@@ -256,12 +320,25 @@ fn cumsum_forward_reverse_exclusive() {
         tensor<int32, [4]> d = cumsum(x = i, reverse = bool(true))"#,
         "a, b, c, d",
     );
-    p.set_input_f32("x", &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    p.set_input_f32("x", &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+        .unwrap();
     p.set_input_i32("i", &[1, 2, i32::MAX, 4]).unwrap();
     run(&mut p);
-    assert_eq!(p.output_f32("a").unwrap(), vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]);
-    assert_eq!(p.output_f32("b").unwrap(), vec![0.0, 0.0, 0.0, 1.0, 2.0, 3.0]);
-    assert_eq!(p.output_f32("c").unwrap(), vec![5.0, 3.0, 0.0, 11.0, 6.0, 0.0]);
+    assert_eq!(
+        p.output_f32("a").unwrap(),
+        vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]
+    );
+    assert_eq!(
+        p.output_f32("b").unwrap(),
+        vec![0.0, 0.0, 0.0, 1.0, 2.0, 3.0]
+    );
+    assert_eq!(
+        p.output_f32("c").unwrap(),
+        vec![5.0, 3.0, 0.0, 11.0, 6.0, 0.0]
+    );
     let wrapped = i32::MAX.wrapping_add(4);
-    assert_eq!(p.output_i32("d").unwrap(), vec![wrapped.wrapping_add(3), wrapped.wrapping_add(2), wrapped, 4]);
+    assert_eq!(
+        p.output_i32("d").unwrap(),
+        vec![wrapped.wrapping_add(3), wrapped.wrapping_add(2), wrapped, 4]
+    );
 }

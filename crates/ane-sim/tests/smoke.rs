@@ -8,7 +8,8 @@ fn add_and_relu() {
         "tensor<fp16, [2, 3]> s = add(x = x, y = y)\ntensor<fp16, [2, 3]> r = relu(x = s)",
         "r",
     );
-    p.set_input_f32("x", &[1.0, -2.0, 3.0, 4.0, 5.0, -6.0]).unwrap();
+    p.set_input_f32("x", &[1.0, -2.0, 3.0, 4.0, 5.0, -6.0])
+        .unwrap();
     p.set_input_f32("y", &[0.5, 0.5, 0.5]).unwrap();
     run(&mut p);
     assert_same(&p.output_f32("r").unwrap(), &[1.5, 0.0, 3.5, 4.5, 5.5, 0.0]);

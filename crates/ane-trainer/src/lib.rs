@@ -1,9 +1,11 @@
 //! `ane-trainer`: what users touch — layers (`nn`), optimizers (`optim`), datasets (`data`),
-//! the executor that runs a Plan on a Device, the training loop, checkpoints and metrics.
+//! the executor that runs a Plan on a Device, the training loop, checkpoints and metrics, and
+//! NumPy `.npy` files (`npy`).
 pub mod checkpoint;
 pub mod data;
 pub mod metrics;
 pub mod nn;
+pub mod npy;
 pub mod optim;
 pub mod params;
 pub mod rng;

@@ -65,6 +65,7 @@ impl<const N: usize> BroadcastPlan<N> {
     }
 
     /// Number of output elements.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -75,8 +76,8 @@ impl<const N: usize> BroadcastPlan<N> {
         for d in (0..self.outer.len()).rev() {
             let i = row % self.outer[d];
             row /= self.outer[d];
-            for k in 0..N {
-                at[k] += i * self.strides[d][k];
+            for (a, &s) in at.iter_mut().zip(&self.strides[d]) {
+                *a += i * s;
             }
         }
         at
@@ -129,10 +130,7 @@ mod tests {
         let mut got = Vec::new();
         plan.for_each_segment::<()>(0, plan.len(), 3, |s| {
             for i in 0..s.len {
-                got.push([
-                    s.at[0] + i * plan.steps[0],
-                    s.at[1] + i * plan.steps[1],
-                ]);
+                got.push([s.at[0] + i * plan.steps[0], s.at[1] + i * plan.steps[1]]);
             }
             Ok(())
         })

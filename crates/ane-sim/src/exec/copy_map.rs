@@ -63,7 +63,11 @@ impl CopyMap {
     }
 
     /// A copy writing a dense row-major destination.
-    pub(crate) fn to_dense(shape: Vec<usize>, src: Vec<Vec<usize>>, src_base: usize) -> Option<Self> {
+    pub(crate) fn to_dense(
+        shape: Vec<usize>,
+        src: Vec<Vec<usize>>,
+        src_base: usize,
+    ) -> Option<Self> {
         let dst = row_major_tables(&shape);
         CopyMap::new(shape, src, src_base, dst, 0)
     }
@@ -117,9 +121,9 @@ impl CopyMap {
         loop {
             let mut s = self.src_base + shift;
             let mut d = self.dst_base;
-            for k in 0..last {
-                s += self.src[k][index[k]];
-                d += self.dst[k][index[k]];
+            for ((&i, src), dst) in index[..last].iter().zip(&self.src).zip(&self.dst) {
+                s += src[i];
+                d += dst[i];
             }
             if self.contiguous {
                 let (s0, d0) = (s + src_row[0], d + dst_row[0]);

@@ -22,25 +22,14 @@ pub(crate) fn widen<'a>(src: FloatView<'a>, tmp: &'a mut [f32]) -> Result<&'a [f
         FloatView::F16(v) => {
             let available = tmp.len();
             let dst = tmp.get_mut(..v.len()).ok_or_else(|| {
-                KernelError::Internal(format!("scratch of {available} is too small for {}", v.len()))
+                KernelError::Internal(format!(
+                    "scratch of {available} is too small for {}",
+                    v.len()
+                ))
             })?;
             f16_to_f32(v, dst).map_err(conversion)?;
             Ok(dst)
         }
-    }
-}
-
-/// Stores f32 values into a float output (one rounding to fp16 for f16 storage).
-pub(crate) fn narrow(src: &[f32], dst: FloatViewMut<'_>) -> Result<(), KernelError> {
-    match dst {
-        FloatViewMut::F32(d) => {
-            if d.len() != src.len() {
-                return Err(KernelError::Internal("narrow: length mismatch".into()));
-            }
-            d.copy_from_slice(src);
-            Ok(())
-        }
-        FloatViewMut::F16(d) => f32_to_f16(src, d).map_err(conversion),
     }
 }
 

@@ -26,36 +26,3 @@ pub(crate) fn for_chunks<T: Send>(
         f(0, out)
     }
 }
-
-/// Splits `tasks` independent tasks into at most `groups` contiguous ranges of near-equal size
-/// (for kernels that give each thread its own scratch).
-pub(crate) fn task_ranges(tasks: usize, groups: usize) -> impl Iterator<Item = (usize, usize)> {
-    let groups = groups.clamp(1, tasks.max(1));
-    let base = tasks / groups;
-    let extra = tasks % groups;
-    (0..groups).map(move |g| {
-        let start = g * base + g.min(extra);
-        let len = base + usize::from(g < extra);
-        (start, start + len)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn task_ranges_cover_every_task_once() {
-        for tasks in 0..20 {
-            for groups in 1..6 {
-                let ranges: Vec<_> = task_ranges(tasks, groups).collect();
-                let mut next = 0;
-                for (s, e) in ranges {
-                    assert_eq!(s, next);
-                    next = e;
-                }
-                assert_eq!(next, tasks);
-            }
-        }
-    }
-}

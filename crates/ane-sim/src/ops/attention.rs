@@ -2,7 +2,8 @@
 //! last two). Both products are f32 GEMMs; scores are scaled in f32, the mask added (a bool mask
 //! adds −inf where false, a float mask is added as is, broadcast to `[*, L, S]`), each row goes
 //! through softmax (f32 exponentials, f64 sum) and the output is rounded once. A row masked
-//! everywhere is NaN (see `softmax`). Batches run in parallel, each thread with its own scores.
+//! everywhere is NaN (see `softmax`); with no keys at all (`S = 0`) the output is 0. Batches
+//! run in parallel, each thread with its own scores.
 
 use crate::buffers::{Buffers, FloatView, Lid};
 use crate::error::{KernelError, SimError};
@@ -68,7 +69,7 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         + f16(k.kind, k.len())
         + f16(v.kind, v.len())
         + f16(out.kind, out.len())
-        + workers * dims.l * dims.s;
+        + workers * (dims.l * dims.s).max(1);
     let mask_scratch = mask_in.as_ref().map_or(0, |m| f16(m.kind, m.len()));
     cx.push(
         Attention {
@@ -119,7 +120,10 @@ fn internal(e: ane_cpu::CpuError) -> KernelError {
     KernelError::Internal(e.to_string())
 }
 
-fn split_widen<'a>(v: FloatView<'a>, tmp: &'a mut [f32]) -> Result<(&'a [f32], &'a mut [f32]), KernelError> {
+fn split_widen<'a>(
+    v: FloatView<'a>,
+    tmp: &'a mut [f32],
+) -> Result<(&'a [f32], &'a mut [f32]), KernelError> {
     let n = match v {
         FloatView::F16(s) => s.len(),
         FloatView::F32(_) => 0,
@@ -128,10 +132,26 @@ fn split_widen<'a>(v: FloatView<'a>, tmp: &'a mut [f32]) -> Result<(&'a [f32], &
     Ok((widen(v, head)?, rest))
 }
 
+/// The f32 views attention reads.
+#[derive(Clone, Copy)]
+struct Operands<'a> {
+    q: &'a [f32],
+    k: &'a [f32],
+    v: &'a [f32],
+    mask: MaskData<'a>,
+}
+
 impl Attention {
     /// One batch: `out [L, EV]` from `q [L, E]`, `k [S, E]`, `v [S, EV]`.
-    #[allow(clippy::too_many_arguments)]
-    fn batch(&self, b: usize, q: &[f32], k: &[f32], v: &[f32], mask: MaskData<'_>, scores: &mut [f32], out: &mut [f32], parallel: bool) -> Result<(), KernelError> {
+    fn batch(
+        &self,
+        b: usize,
+        ops: Operands<'_>,
+        scores: &mut [f32],
+        out: &mut [f32],
+        parallel: bool,
+    ) -> Result<(), KernelError> {
+        let Operands { q, k, v, mask } = ops;
         let d = self.dims;
         let q = &q[b * d.l * d.e..][..d.l * d.e];
         let k = &k[b * d.s * d.e..][..d.s * d.e];
@@ -140,8 +160,8 @@ impl Attention {
             return Ok(());
         }
         if d.s == 0 {
-            // Softmax over nothing: 0/0.
-            out.fill(f32::NAN);
+            // No keys: the weighted sum has no terms.
+            out.fill(0.0);
             return Ok(());
         }
         let scores = &mut scores[..d.l * d.s];
@@ -169,7 +189,13 @@ impl Attention {
                     }
                 }
             }
-            let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| if m.is_nan() || x.is_nan() { f32::NAN } else { m.max(x) });
+            let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| {
+                if m.is_nan() || x.is_nan() {
+                    f32::NAN
+                } else {
+                    m.max(x)
+                }
+            });
             let mut sum = 0f64;
             for x in row.iter_mut() {
                 *x = (*x - max).exp();
@@ -208,7 +234,9 @@ impl Kernel for Attention {
                         (MaskData::Float(f), rest)
                     }
                     View::F32(mv) => (MaskData::Float(mv), rest),
-                    View::I32(_) => return Err(KernelError::Internal("integer attention mask".into())),
+                    View::I32(_) => {
+                        return Err(KernelError::Internal("integer attention mask".into()))
+                    }
                 },
             };
             let out_tmp = match &out {
@@ -216,6 +244,7 @@ impl Kernel for Attention {
                 crate::buffers::FloatViewMut::F32(_) => 0,
             };
             let (o_tmp, scores) = rest.split_at_mut(out_tmp);
+            let ops = Operands { q, k, v, mask };
             let chunk = d.l * d.ev;
             let score_len = (d.l * d.s).max(1);
             compute_into(out, o_tmp, |o| {
@@ -229,13 +258,13 @@ impl Kernel for Attention {
                         .enumerate()
                         .try_for_each(|(g, (block, sc))| {
                             for (i, ob) in block.chunks_mut(chunk).enumerate() {
-                                self.batch(g * per + i, q, k, v, mask, sc, ob, false)?;
+                                self.batch(g * per + i, ops, sc, ob, false)?;
                             }
                             Ok(())
                         })
                 } else {
                     for (b, ob) in o.chunks_mut(chunk).enumerate() {
-                        self.batch(b, q, k, v, mask, scores, ob, parallel)?;
+                        self.batch(b, ops, scores, ob, parallel)?;
                     }
                     Ok(())
                 }

@@ -16,7 +16,7 @@ use crate::exec::parallel::for_chunks;
 use crate::kernel::{Kernel, RunCx, ScratchNeed};
 use crate::prepare::op_cx::OpCx;
 use crate::storage::Kind;
-use ane_cpu::elementwise::{BinaryOp, CompareOp};
+use ane_cpu::elementwise::CompareOp;
 use half::slice::HalfFloatSliceExt;
 
 /// The binary op types handled here.
@@ -178,13 +178,27 @@ fn float_arith(op: Arith, a: Opnd<'_, f32>, b: Opnd<'_, f32>, out: &mut [f32]) {
         Arith::Sub => zip2!(a, b, out, |x, y| x - y),
         Arith::Mul => zip2!(a, b, out, |x, y| x * y),
         Arith::Div => zip2!(a, b, out, |x, y| x / y),
-        Arith::Pow => zip2!(a, b, out, |x, y| BinaryOp::Pow.apply_f32(x, y)),
-        Arith::Max => zip2!(a, b, out, |x, y| BinaryOp::Max.apply_f32(x, y)),
-        Arith::Min => zip2!(a, b, out, |x, y| BinaryOp::Min.apply_f32(x, y)),
+        Arith::Pow => zip2!(a, b, out, |x, y| x.powf(y)),
+        // numpy: NaN if either operand is NaN (`f32::max` would drop it).
+        Arith::Max => zip2!(a, b, out, |x, y| if x.is_nan() || y.is_nan() {
+            f32::NAN
+        } else {
+            x.max(y)
+        }),
+        Arith::Min => zip2!(a, b, out, |x, y| if x.is_nan() || y.is_nan() {
+            f32::NAN
+        } else {
+            x.min(y)
+        }),
     }
 }
 
-fn compare_into<T: PartialOrd + Copy>(op: CompareOp, a: Opnd<'_, T>, b: Opnd<'_, T>, out: &mut [u8]) {
+fn compare_into<T: PartialOrd + Copy>(
+    op: CompareOp,
+    a: Opnd<'_, T>,
+    b: Opnd<'_, T>,
+    out: &mut [u8],
+) {
     match op {
         CompareOp::Equal => zip2!(a, b, out, |x, y| u8::from(x == y)),
         CompareOp::NotEqual => zip2!(a, b, out, |x, y| u8::from(x != y)),
@@ -215,7 +229,12 @@ fn int_pow(x: i32, y: i32) -> Option<i32> {
     }
 }
 
-fn int_arith(op: Arith, a: Opnd<'_, i32>, b: Opnd<'_, i32>, out: &mut [i32]) -> Result<(), KernelError> {
+fn int_arith(
+    op: Arith,
+    a: Opnd<'_, i32>,
+    b: Opnd<'_, i32>,
+    out: &mut [i32],
+) -> Result<(), KernelError> {
     let zero_divisor = || KernelError::Data("integer division by zero".into());
     match op {
         Arith::Add => zip2!(a, b, out, |x, y| x.wrapping_add(y)),
@@ -240,7 +259,9 @@ fn int_arith(op: Arith, a: Opnd<'_, i32>, b: Opnd<'_, i32>, out: &mut [i32]) -> 
                 0
             }));
             if failed {
-                return Err(KernelError::Data("integer 0 raised to a negative power".into()));
+                return Err(KernelError::Data(
+                    "integer 0 raised to a negative power".into(),
+                ));
             }
         }
     }
@@ -273,7 +294,8 @@ impl Binary {
                         })
                     }),
                     FloatViewMut::F16(out) => for_chunks(out, parallel, |start, chunk| {
-                        let (mut bx, mut by, mut bo) = ([0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK]);
+                        let (mut bx, mut by, mut bo) =
+                            ([0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK]);
                         self.segments(start, chunk.len(), |s| {
                             let a = float_operand(x, s.at[0], s.len, rx, &mut bx);
                             let b = float_operand(y, s.at[1], s.len, ry, &mut by);

@@ -85,9 +85,16 @@ impl Kernel for Cast {
             }
             match (x, out) {
                 // Integer and bool sources convert exactly without going through f32.
-                (View::I32(v), ViewMut::I32(o)) => o.iter_mut().zip(v).for_each(|(o, &i)| *o = wrap_int(i, to)),
-                (View::I32(v), ViewMut::Bool(o)) => o.iter_mut().zip(v).for_each(|(o, &i)| *o = u8::from(i != 0)),
-                (View::Bool(v), ViewMut::I32(o)) => o.iter_mut().zip(v).for_each(|(o, &b)| *o = i32::from(b)),
+                (View::I32(v), ViewMut::I32(o)) => {
+                    o.iter_mut().zip(v).for_each(|(o, &i)| *o = wrap_int(i, to))
+                }
+                (View::I32(v), ViewMut::Bool(o)) => o
+                    .iter_mut()
+                    .zip(v)
+                    .for_each(|(o, &i)| *o = u8::from(i != 0)),
+                (View::Bool(v), ViewMut::I32(o)) => {
+                    o.iter_mut().zip(v).for_each(|(o, &b)| *o = i32::from(b))
+                }
                 (View::Bool(v), ViewMut::Bool(o)) => o.copy_from_slice(v),
                 (View::F16(v), ViewMut::F16(o)) => o.copy_from_slice(v),
                 (View::F32(v), ViewMut::F32(o)) => o.copy_from_slice(v),

@@ -33,7 +33,10 @@ fn axis(cx: &OpCx<'_>, rank: usize) -> Result<usize, SimError> {
 
 fn concat(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     let values = cx.tuple_inputs("values")?;
-    let first = values.first().ok_or_else(|| cx.internal("no values"))?.clone();
+    let first = values
+        .first()
+        .ok_or_else(|| cx.internal("no values"))?
+        .clone();
     let rank = first.shape.len();
     let axis = axis(cx, rank)?;
     let interleave = cx.bool("interleave")?;
@@ -48,7 +51,11 @@ fn concat(cx: &mut OpCx<'_>) -> Result<(), SimError> {
             if k == axis {
                 dst[k] = (0..v.shape[k])
                     .map(|i| {
-                        let at = if interleave { i * count + j } else { offset + i };
+                        let at = if interleave {
+                            i * count + j
+                        } else {
+                            offset + i
+                        };
                         at * out_strides[k]
                     })
                     .collect();
@@ -84,7 +91,9 @@ fn split(cx: &mut OpCx<'_>) -> Result<(), SimError> {
             .zip(&strides)
             .map(|(&n, &s)| (0..n).map(|i| i * s).collect())
             .collect();
-        src[axis] = (0..out.shape[axis]).map(|i| (offset + i) * strides[axis]).collect();
+        src[axis] = (0..out.shape[axis])
+            .map(|i| (offset + i) * strides[axis])
+            .collect();
         offset += out.shape[axis];
         let map = CopyMap::to_dense(out.shape.clone(), src, 0)
             .ok_or_else(|| cx.internal("malformed copy tables"))?;
@@ -102,7 +111,9 @@ fn split(cx: &mut OpCx<'_>) -> Result<(), SimError> {
 fn tile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     let x = cx.input("x")?;
     if !cx.is_const("reps") {
-        return Err(cx.unsupported("a run-time `reps` is not supported (it decides the output shape)"));
+        return Err(
+            cx.unsupported("a run-time `reps` is not supported (it decides the output shape)")
+        );
     }
     let out = cx.output(0)?;
     let strides = row_major_strides(&x.shape);
@@ -110,9 +121,14 @@ fn tile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         .shape
         .iter()
         .enumerate()
-        .map(|(k, &n)| (0..n).map(|i| (i % x.shape[k].max(1)) * strides[k]).collect())
+        .map(|(k, &n)| {
+            (0..n)
+                .map(|i| (i % x.shape[k].max(1)) * strides[k])
+                .collect()
+        })
         .collect();
-    let map = CopyMap::to_dense(out.shape.clone(), src, 0).ok_or_else(|| cx.internal("malformed copy tables"))?;
+    let map = CopyMap::to_dense(out.shape.clone(), src, 0)
+        .ok_or_else(|| cx.internal("malformed copy tables"))?;
     let part = Part {
         src: x.lid,
         src_len: x.len(),
@@ -126,7 +142,9 @@ fn tile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
 fn pad(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     let x = cx.input("x")?;
     if !cx.is_const("pad") {
-        return Err(cx.unsupported("a run-time `pad` is not supported (it decides the output shape)"));
+        return Err(
+            cx.unsupported("a run-time `pad` is not supported (it decides the output shape)")
+        );
     }
     let pads = cx.ints("pad")?;
     let mode = cx.string("mode")?;
@@ -158,7 +176,11 @@ fn pad(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         // Fill with the constant, then copy the input into the interior.
         let value = cx.float("constant_val")?;
         let dst = (0..rank)
-            .map(|k| (0..x.shape[k]).map(|i| (before(k) + i) * out_strides[k]).collect())
+            .map(|k| {
+                (0..x.shape[k])
+                    .map(|i| (before(k) + i) * out_strides[k])
+                    .collect()
+            })
             .collect();
         let map = CopyMap::new(x.shape.clone(), row_major_tables(&x.shape), 0, dst, 0);
         let fill = Fill {
@@ -174,8 +196,8 @@ fn pad(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         other => return Err(cx.unsupported(format!("unknown pad mode \"{other}\""))),
     };
     let mut src = Vec::with_capacity(rank);
-    for k in 0..rank {
-        let d = x.shape[k] as i64;
+    for (k, (&dim, &stride)) in x.shape.iter().zip(&in_strides).enumerate() {
+        let d = dim as i64;
         let table = (0..out.shape[k])
             .map(|i| {
                 let j = i as i64 - before(k) as i64;
@@ -191,7 +213,7 @@ fn pad(cx: &mut OpCx<'_>) -> Result<(), SimError> {
                 } else {
                     j.clamp(0, d - 1)
                 };
-                usize::try_from(j).map(|j| j * in_strides[k])
+                usize::try_from(j).map(|j| j * stride)
             })
             .collect::<Result<Vec<usize>, _>>()
             .map_err(|_| cx.internal("pad reaches outside the input"))?;
@@ -241,8 +263,13 @@ impl<T: Elem + std::fmt::Debug> Kernel for BandPart<T> {
                 for i in 0..self.m {
                     for j in 0..self.n {
                         let d = i as i64 - j as i64;
-                        let keep = (self.lower < 0 || d <= self.lower) && (self.upper < 0 || -d <= self.upper);
-                        o[i * self.n + j] = if keep { v[i * self.n + j] } else { T::default() };
+                        let keep = (self.lower < 0 || d <= self.lower)
+                            && (self.upper < 0 || -d <= self.upper);
+                        o[i * self.n + j] = if keep {
+                            v[i * self.n + j]
+                        } else {
+                            T::default()
+                        };
                     }
                 }
             }

@@ -5,7 +5,7 @@
 //! results are rounded once. Pairs run in parallel (each thread with its own `col` scratch and
 //! a single-threaded GEMM) when there are enough of them, else one by one with a parallel GEMM.
 
-use crate::buffers::{Buffers, FloatView, Lid};
+use crate::buffers::{Buffers, FloatView, FloatViewMut, Lid};
 use crate::error::{KernelError, SimError};
 use crate::exec::float_io::{compute_into, widen};
 use crate::kernel::{Kernel, RunCx, ScratchNeed};
@@ -78,9 +78,19 @@ pub(crate) struct Geometry {
     pub strides: Vec<usize>,
     pub dilations: Vec<usize>,
     pub pads_before: Vec<usize>,
+    /// Row-major strides of the input and output spatial dims (set by [`Geometry::finish`]).
+    pub in_strides: Vec<usize>,
+    pub out_strides: Vec<usize>,
 }
 
 impl Geometry {
+    /// Fills in the derived strides.
+    pub(crate) fn finish(mut self) -> Self {
+        self.in_strides = ane_cpu::shape::row_major_strides(&self.in_sp);
+        self.out_strides = ane_cpu::shape::row_major_strides(&self.out_sp);
+        self
+    }
+
     pub(crate) fn in_plane(&self) -> usize {
         self.in_sp.iter().product()
     }
@@ -109,10 +119,16 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     let groups = cx.int("groups")?.max(1) as usize;
     let in_sp = x.shape[2..].to_vec();
     let kernel = w_shape[2..].to_vec();
-    let extent: Vec<usize> = (0..spatial).map(|d| effective(kernel[d], dilations[d])).collect();
+    let extent: Vec<usize> = (0..spatial)
+        .map(|d| effective(kernel[d], dilations[d]))
+        .collect();
     let pads = window_pads(pt, &custom, &in_sp, &extent, &strides);
     let weight = Param::of(cx, "weight")?;
-    let bias = if cx.has("bias") { Some(Param::of(cx, "bias")?) } else { None };
+    let bias = if cx.has("bias") {
+        Some(Param::of(cx, "bias")?)
+    } else {
+        None
+    };
     let out = cx.output(0)?;
     let geo = Geometry {
         batch: x.shape[0],
@@ -125,9 +141,16 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         strides,
         dilations,
         pads_before: pads.iter().map(|p| p.0).collect(),
-    };
+        in_strides: Vec::new(),
+        out_strides: Vec::new(),
+    }
+    .finish();
     let workers = cx.threads.max(1);
-    let col_len = if geo.pointwise() { 1 } else { (geo.cin_g * geo.taps() * geo.out_plane()).max(1) };
+    let col_len = if geo.pointwise() {
+        1
+    } else {
+        (geo.cin_g * geo.taps() * geo.out_plane()).max(1)
+    };
     let scratch = usize::from(x.kind == Kind::F16) * x.len()
         + weight.scratch()
         + bias.as_ref().map_or(0, Param::scratch)
@@ -162,7 +185,11 @@ struct Conv {
 /// For output positions `0..count` reading input `o·stride + offset`, the range whose input
 /// lies in `0..limit`.
 fn valid_range(count: usize, limit: usize, stride: usize, offset: isize) -> (usize, usize) {
-    let lo = if offset >= 0 { 0 } else { offset.unsigned_abs().div_ceil(stride) };
+    let lo = if offset >= 0 {
+        0
+    } else {
+        offset.unsigned_abs().div_ceil(stride)
+    };
     let hi = if (limit as isize) <= offset {
         0
     } else {
@@ -191,7 +218,7 @@ fn im2col(geo: &Geometry, input: &[f32], col: &mut [f32]) {
     let last = s - 1;
     let (in_plane, out_plane) = (geo.in_plane(), geo.out_plane());
     let (out_row, in_row) = (geo.out_sp[last], geo.in_sp[last]);
-    let in_strides = ane_cpu::shape::row_major_strides(&geo.in_sp);
+    let in_strides = &geo.in_strides;
     let outer_extents = &geo.out_sp[..last];
     let mut rows = col.chunks_mut(out_plane);
     let mut k = [0usize; 3];
@@ -242,7 +269,12 @@ fn im2col(geo: &Geometry, input: &[f32], col: &mut [f32]) {
 }
 
 /// Writes each channel's bias into its output rows; returns whether it did.
-pub(crate) fn fill_bias(out: &mut [f32], bias: Option<&[f32]>, first_channel: usize, plane: usize) -> bool {
+pub(crate) fn fill_bias(
+    out: &mut [f32],
+    bias: Option<&[f32]>,
+    first_channel: usize,
+    plane: usize,
+) -> bool {
     match bias {
         Some(b) if plane > 0 => {
             for (c, row) in out.chunks_mut(plane).enumerate() {
@@ -258,9 +290,25 @@ fn internal(e: ane_cpu::CpuError) -> KernelError {
     KernelError::Internal(e.to_string())
 }
 
+/// The f32 views a convolution reads.
+#[derive(Clone, Copy)]
+pub(crate) struct Operands<'a> {
+    pub x: &'a [f32],
+    pub w: &'a [f32],
+    pub bias: Option<&'a [f32]>,
+}
+
 impl Conv {
     /// One (image, group) product into its output block.
-    fn task(&self, t: usize, x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], col: &mut [f32], parallel: bool) -> Result<(), KernelError> {
+    fn task(
+        &self,
+        t: usize,
+        ops: Operands<'_>,
+        out: &mut [f32],
+        col: &mut [f32],
+        parallel: bool,
+    ) -> Result<(), KernelError> {
+        let Operands { x, w, bias } = ops;
         let geo = &self.geo;
         let (n, g) = (t / geo.groups, t % geo.groups);
         let cin = geo.cin_g * geo.groups;
@@ -292,7 +340,13 @@ impl Conv {
         .map_err(internal)
     }
 
-    fn compute(&self, x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], cols: &mut [f32], parallel: bool) -> Result<(), KernelError> {
+    fn compute(
+        &self,
+        ops: Operands<'_>,
+        out: &mut [f32],
+        cols: &mut [f32],
+        parallel: bool,
+    ) -> Result<(), KernelError> {
         let geo = &self.geo;
         let chunk = geo.cout_g * geo.out_plane();
         let tasks = geo.batch * geo.groups;
@@ -300,7 +354,10 @@ impl Conv {
             return Ok(());
         }
         let flops = chunk * geo.cin_g * geo.taps();
-        let split = parallel && self.workers > 1 && tasks > 1 && (tasks >= 2 * self.workers || flops < 1 << 22);
+        let split = parallel
+            && self.workers > 1
+            && tasks > 1
+            && (tasks >= 2 * self.workers || flops < 1 << 22);
         if split {
             let per = tasks.div_ceil(self.workers);
             out.par_chunks_mut(per * chunk)
@@ -308,13 +365,13 @@ impl Conv {
                 .enumerate()
                 .try_for_each(|(group, (block, col))| {
                     for (i, o) in block.chunks_mut(chunk).enumerate() {
-                        self.task(group * per + i, x, w, bias, o, col, false)?;
+                        self.task(group * per + i, ops, o, col, false)?;
                     }
                     Ok(())
                 })
         } else {
             for (t, o) in out.chunks_mut(chunk).enumerate() {
-                self.task(t, x, w, bias, o, &mut cols[..self.col_len], parallel)?;
+                self.task(t, ops, o, &mut cols[..self.col_len], parallel)?;
             }
             Ok(())
         }
@@ -341,9 +398,13 @@ impl Kernel for Conv {
                 }
                 None => (None, rest),
             };
-            let out_len = out.len();
-            let (o_tmp, cols) = rest.split_at_mut(if matches!(out, crate::buffers::FloatViewMut::F16(_)) { out_len } else { 0 });
-            compute_into(out, o_tmp, |o| self.compute(x, w, bias, o, cols, parallel))
+            let out_tmp = match &out {
+                FloatViewMut::F16(o) => o.len(),
+                FloatViewMut::F32(_) => 0,
+            };
+            let (o_tmp, cols) = rest.split_at_mut(out_tmp);
+            let ops = Operands { x, w, bias };
+            compute_into(out, o_tmp, |o| self.compute(ops, o, cols, parallel))
         })
     }
 }

@@ -12,7 +12,7 @@ use crate::buffers::{Buffers, FloatView, FloatViewMut, Lid};
 use crate::error::{KernelError, SimError};
 use crate::exec::float_io::{compute_into, widen};
 use crate::kernel::{Kernel, RunCx, ScratchNeed};
-use crate::ops::conv::{fill_bias, Geometry, Param};
+use crate::ops::conv::{fill_bias, Geometry, Operands, Param};
 use crate::ops::window::{custom_pads, effective, pad_type, per_dim};
 use crate::prepare::op_cx::OpCx;
 use crate::storage::Kind;
@@ -34,7 +34,8 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         .map(|d| match pt {
             PadType::Custom => custom[d].0,
             PadType::Same | PadType::SameLower => {
-                let full = in_sp[d].saturating_sub(1) * strides[d] + effective(kernel[d], dilations[d]);
+                let full =
+                    in_sp[d].saturating_sub(1) * strides[d] + effective(kernel[d], dilations[d]);
                 let total = full.saturating_sub(in_sp[d] * strides[d]);
                 if pt == PadType::Same {
                     total / 2
@@ -46,7 +47,11 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         })
         .collect();
     let weight = Param::of(cx, "weight")?;
-    let bias = if cx.has("bias") { Some(Param::of(cx, "bias")?) } else { None };
+    let bias = if cx.has("bias") {
+        Some(Param::of(cx, "bias")?)
+    } else {
+        None
+    };
     let out = cx.output(0)?;
     let geo = Geometry {
         batch: x.shape[0],
@@ -59,7 +64,10 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         strides,
         dilations,
         pads_before,
-    };
+        in_strides: Vec::new(),
+        out_strides: Vec::new(),
+    }
+    .finish();
     let col_len = geo.cout_g * geo.taps() * geo.in_plane();
     let scratch = usize::from(x.kind == Kind::F16) * x.len()
         + weight.scratch()
@@ -98,7 +106,7 @@ impl ConvTranspose {
         let geo = &self.geo;
         let s = geo.in_sp.len();
         let (in_plane, out_plane, taps) = (geo.in_plane(), geo.out_plane(), geo.taps());
-        let out_strides = ane_cpu::shape::row_major_strides(&geo.out_sp);
+        let out_strides = &geo.out_strides;
         let mut k = [0usize; 3];
         let mut i = [0usize; 3];
         for co in 0..geo.cout_g {
@@ -126,7 +134,14 @@ impl ConvTranspose {
         }
     }
 
-    fn compute(&self, x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], col: &mut [f32], parallel: bool) -> Result<(), KernelError> {
+    fn compute(
+        &self,
+        ops: Operands<'_>,
+        out: &mut [f32],
+        col: &mut [f32],
+        parallel: bool,
+    ) -> Result<(), KernelError> {
+        let Operands { x, w, bias } = ops;
         let geo = &self.geo;
         let chunk = geo.cout_g * geo.out_plane();
         let (in_plane, rows) = (geo.in_plane(), geo.cout_g * geo.taps());
@@ -147,7 +162,9 @@ impl ConvTranspose {
             let col = &mut col[..rows * in_plane];
             gemm_f32(
                 MatMut::row_major(col, rows, in_plane).map_err(internal)?,
-                MatRef::row_major(w_g, geo.cin_g, rows).map_err(internal)?.t(),
+                MatRef::row_major(w_g, geo.cin_g, rows)
+                    .map_err(internal)?
+                    .t(),
                 MatRef::row_major(input, geo.cin_g, in_plane).map_err(internal)?,
                 false,
                 parallel,
@@ -189,9 +206,14 @@ impl Kernel for ConvTranspose {
                 }
                 None => (None, rest),
             };
-            let out_tmp = if matches!(out, FloatViewMut::F16(_)) { out.len() } else { 0 };
+            let out_tmp = if matches!(out, FloatViewMut::F16(_)) {
+                out.len()
+            } else {
+                0
+            };
             let (o_tmp, col) = rest.split_at_mut(out_tmp);
-            compute_into(out, o_tmp, |o| self.compute(x, w, bias, o, col, parallel))
+            let ops = Operands { x, w, bias };
+            compute_into(out, o_tmp, |o| self.compute(ops, o, col, parallel))
         })
     }
 }

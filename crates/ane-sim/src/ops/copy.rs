@@ -121,7 +121,8 @@ pub(crate) fn push_permute(
     shape: &[usize],
     perm: &[usize],
 ) -> Result<Vec<usize>, SimError> {
-    let (out_shape, map) = permute_map(shape, perm).ok_or_else(|| cx.internal("bad permutation"))?;
+    let (out_shape, map) =
+        permute_map(shape, perm).ok_or_else(|| cx.internal("bad permutation"))?;
     let len = shape.iter().product();
     push_copy(
         cx,

@@ -38,7 +38,11 @@ impl IndexRule {
     pub(crate) fn resolve(self, i: i32, d: usize) -> Result<usize, KernelError> {
         let d_i = d as i64;
         let i64v = i64::from(i);
-        let at = if i64v < 0 && self.wrap_negative { i64v + d_i } else { i64v };
+        let at = if i64v < 0 && self.wrap_negative {
+            i64v + d_i
+        } else {
+            i64v
+        };
         if (0..d_i).contains(&at) {
             Ok(at as usize)
         } else {
@@ -47,7 +51,9 @@ impl IndexRule {
             } else {
                 format!("[0, {d})")
             };
-            Err(KernelError::Data(format!("index {i} is out of range {valid}")))
+            Err(KernelError::Data(format!(
+                "index {i} is out of range {valid}"
+            )))
         }
     }
 }
@@ -67,7 +73,11 @@ fn gather(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     let rank = x.shape.len();
     let a = cx.int("axis")?;
     let axis = normalize_axis(a, rank).ok_or_else(|| cx.internal("axis out of range"))?;
-    let batch_dims = if cx.has("batch_dims") { cx.int("batch_dims")?.max(0) as usize } else { 0 };
+    let batch_dims = if cx.has("batch_dims") {
+        cx.int("batch_dims")?.max(0) as usize
+    } else {
+        0
+    };
     let out = cx.output(0)?;
     let geometry = GatherGeometry {
         batches: x.shape[..batch_dims].iter().product(),
@@ -204,7 +214,9 @@ impl<T: Elem + std::fmt::Debug> Kernel for GatherAlong<T> {
 fn one_hot(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     let indices = cx.input("indices")?;
     if !cx.is_const("one_hot_vector_size") {
-        return Err(cx.unsupported("a run-time `one_hot_vector_size` is not supported (it decides the output shape)"));
+        return Err(cx.unsupported(
+            "a run-time `one_hot_vector_size` is not supported (it decides the output shape)",
+        ));
     }
     let depth = cx.int("one_hot_vector_size")?.max(0) as usize;
     let out_rank = indices.shape.len() + 1;

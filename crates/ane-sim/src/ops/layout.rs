@@ -27,7 +27,9 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     match cx.op_type.as_str() {
         "reshape" => {
             if !cx.is_const("shape") {
-                return Err(cx.unsupported("a run-time `shape` is not supported (its value decides the output shape)"));
+                return Err(cx.unsupported(
+                    "a run-time `shape` is not supported (its value decides the output shape)",
+                ));
             }
             cx.alias_output(0, &x)
         }
@@ -39,7 +41,12 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     }
 }
 
-fn single_copy(cx: &mut OpCx<'_>, x: &TensorIn, out: &TensorOut, map: Option<CopyMap>) -> Result<(), SimError> {
+fn single_copy(
+    cx: &mut OpCx<'_>,
+    x: &TensorIn,
+    out: &TensorOut,
+    map: Option<CopyMap>,
+) -> Result<(), SimError> {
     let map = map.ok_or_else(|| cx.internal("malformed copy tables"))?;
     let part = Part {
         src: x.lid,
@@ -72,7 +79,13 @@ fn transpose(cx: &mut OpCx<'_>, x: &TensorIn) -> Result<(), SimError> {
 /// Start of a numpy slice over a dim of size `d` (see `ane_mil::ops::defs::slice_len`).
 fn slice_start(d: usize, begin: Option<i64>, stride: i64) -> i128 {
     let d = d as i128;
-    let resolve = |v: i64| if v < 0 { i128::from(v) + d } else { i128::from(v) };
+    let resolve = |v: i64| {
+        if v < 0 {
+            i128::from(v) + d
+        } else {
+            i128::from(v)
+        }
+    };
     if stride > 0 {
         begin.map_or(0, |b| resolve(b).clamp(0, d))
     } else {
@@ -88,9 +101,16 @@ fn slice_by_index(cx: &mut OpCx<'_>, x: &TensorIn) -> Result<(), SimError> {
     let begin_mask = cx.bools("begin_mask")?;
     let end_mask = cx.bools("end_mask")?;
     let squeeze_mask = cx.bools("squeeze_mask")?;
-    if [begin.len(), end.len(), stride.len(), begin_mask.len(), end_mask.len(), squeeze_mask.len()]
-        .iter()
-        .any(|&n| n != rank)
+    if [
+        begin.len(),
+        end.len(),
+        stride.len(),
+        begin_mask.len(),
+        end_mask.len(),
+        squeeze_mask.len(),
+    ]
+    .iter()
+    .any(|&n| n != rank)
     {
         return Err(cx.internal("slice vectors do not match the rank"));
     }
@@ -101,8 +121,12 @@ fn slice_by_index(cx: &mut OpCx<'_>, x: &TensorIn) -> Result<(), SimError> {
     for k in 0..rank {
         let d = x.shape[k];
         if squeeze_mask[k] {
-            let i = ane_mil::ops::shape::normalize_axis(begin[k], d)
-                .ok_or_else(|| cx.unsupported(format!("squeezed index {} is out of range for dim {k} of size {d}", begin[k])))?;
+            let i = ane_mil::ops::shape::normalize_axis(begin[k], d).ok_or_else(|| {
+                cx.unsupported(format!(
+                    "squeezed index {} is out of range for dim {k} of size {d}",
+                    begin[k]
+                ))
+            })?;
             base += i * strides[k];
             continue;
         }
@@ -138,7 +162,11 @@ fn slice_by_size(cx: &mut OpCx<'_>, x: &TensorIn) -> Result<(), SimError> {
             let d = x.shape[k] as i64;
             let start = if begin[k] < 0 { begin[k] + d } else { begin[k] };
             let start = usize::try_from(start).map_err(|_| cx.internal("begin below zero"))?;
-            src.push((0..out.shape[k]).map(|i| (start + i) * strides[k]).collect());
+            src.push(
+                (0..out.shape[k])
+                    .map(|i| (start + i) * strides[k])
+                    .collect(),
+            );
         }
         let map = CopyMap::to_dense(out.shape.clone(), src, 0);
         return single_copy(cx, x, &out, map);
@@ -198,9 +226,14 @@ impl<T: Elem + std::fmt::Debug> Kernel for DynamicSlice<T> {
         let begin = bufs.get::<i32>(self.begin)?;
         let mut shift = 0usize;
         for (k, (dim, &b)) in self.dims.iter().zip(begin).enumerate() {
-            let start = if b < 0 { i64::from(b) + dim.size as i64 } else { i64::from(b) };
+            let start = if b < 0 {
+                i64::from(b) + dim.size as i64
+            } else {
+                i64::from(b)
+            };
             let end = start + dim.len as i64;
-            let fits = start >= 0 && end <= dim.size as i64 && (!dim.to_end || end == dim.size as i64);
+            let fits =
+                start >= 0 && end <= dim.size as i64 && (!dim.to_end || end == dim.size as i64);
             if !fits {
                 return Err(KernelError::Data(format!(
                     "begin {b} of dim {k} (size {}) does not leave room for a slice of {}",

@@ -2,7 +2,8 @@
 //! bias`), through `ane_cpu`'s f32 GEMM (`gemm` crate): f16 operands are widened once per run
 //! with slice conversions (constant operands once when preparing), products accumulate in f32
 //! and the result is rounded once. Many small products run in parallel one per task; large ones
-//! one at a time with a parallel GEMM. Int32 products use a plain wrapping loop.
+//! one at a time with a parallel GEMM. Int32 products (and int32 `linear`) use a plain wrapping
+//! loop.
 
 use crate::buffers::{Buffers, FloatView, FloatViewMut, Lid};
 use crate::error::{KernelError, SimError};
@@ -44,7 +45,11 @@ impl Operand {
     }
 
     /// The operand as f32, widening f16 into the front of `tmp`; returns the rest of `tmp`.
-    fn get<'a>(&'a self, bufs: &'a Buffers, tmp: &'a mut [f32]) -> Result<(&'a [f32], &'a mut [f32]), KernelError> {
+    fn get<'a>(
+        &'a self,
+        bufs: &'a Buffers,
+        tmp: &'a mut [f32],
+    ) -> Result<(&'a [f32], &'a mut [f32]), KernelError> {
         match self {
             Operand::Const(v) => Ok((v, tmp)),
             Operand::Tensor { lid, .. } => {
@@ -96,7 +101,14 @@ impl Products {
     }
 
     /// `out[i] = a_i · b_i` (or `+=` with `accumulate`) for every product.
-    fn run(&self, a: &[f32], b: &[f32], out: &mut [f32], accumulate: bool, parallel: bool) -> Result<(), KernelError> {
+    fn run(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        out: &mut [f32],
+        accumulate: bool,
+        parallel: bool,
+    ) -> Result<(), KernelError> {
         let mn = self.m * self.n;
         if mn == 0 || self.offsets.is_empty() {
             return Ok(());
@@ -108,9 +120,16 @@ impl Products {
             return Ok(());
         }
         let product = |out: &mut [f32], &(oa, ob): &(usize, usize), parallel: bool| {
-            let view = MatMut::row_major(out, self.m, self.n).map_err(|e| KernelError::Internal(e.to_string()))?;
-            gemm_f32(view, self.a_view(a, oa)?, self.b_view(b, ob)?, accumulate, parallel)
-                .map_err(|e| KernelError::Internal(e.to_string()))
+            let view = MatMut::row_major(out, self.m, self.n)
+                .map_err(|e| KernelError::Internal(e.to_string()))?;
+            gemm_f32(
+                view,
+                self.a_view(a, oa)?,
+                self.b_view(b, ob)?,
+                accumulate,
+                parallel,
+            )
+            .map_err(|e| KernelError::Internal(e.to_string()))
         };
         let small = mn.saturating_mul(self.k) < 1 << 21;
         if parallel && small && self.offsets.len() > 1 {
@@ -144,11 +163,20 @@ fn products(
 ) -> Result<Products, SimError> {
     let plan = ane_cpu::gemm::MatmulPlan::new(xs, ys, transpose_x, transpose_y)
         .map_err(|e| cx.internal(e.to_string()))?;
-    let a2: Vec<usize> = if xs.len() == 1 { vec![1, xs[0]] } else { xs.to_vec() };
-    let b2: Vec<usize> = if ys.len() == 1 { vec![ys[0], 1] } else { ys.to_vec() };
+    let a2: Vec<usize> = if xs.len() == 1 {
+        vec![1, xs[0]]
+    } else {
+        xs.to_vec()
+    };
+    let b2: Vec<usize> = if ys.len() == 1 {
+        vec![ys[0], 1]
+    } else {
+        ys.to_vec()
+    };
     let a_batch = &a2[..a2.len() - 2];
     let b_batch = &b2[..b2.len() - 2];
-    let batch_shape = broadcast_shapes("matmul", a_batch, b_batch).map_err(|e| cx.internal(e.to_string()))?;
+    let batch_shape =
+        broadcast_shapes("matmul", a_batch, b_batch).map_err(|e| cx.internal(e.to_string()))?;
     let a_strides = broadcast_strides(a_batch, &batch_shape);
     let b_strides = broadcast_strides(b_batch, &batch_shape);
     let batch: usize = batch_shape.iter().product();
@@ -189,6 +217,7 @@ fn matmul(cx: &mut OpCx<'_>) -> Result<(), SimError> {
                 products,
                 x: x.lid,
                 y: y.lid,
+                bias: None,
                 out: out.lid,
             },
             ScratchNeed::default(),
@@ -229,7 +258,26 @@ fn linear(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         offsets: vec![(0, 0)],
     };
     if !cx.value("x")?.dtype.is_float() {
-        return Err(cx.unsupported("int32 `linear` is not supported; use `matmul`"));
+        let x = cx.input("x")?;
+        let weight = cx.input("weight")?;
+        let bias = if cx.has("bias") {
+            let b = cx.ints("bias")?;
+            Some(b.iter().map(|&v| v as i32).collect())
+        } else {
+            None
+        };
+        let out = cx.output(0)?;
+        cx.push(
+            IntMatmul {
+                products,
+                x: x.lid,
+                y: weight.lid,
+                bias,
+                out: out.lid,
+            },
+            ScratchNeed::default(),
+        );
+        return Ok(());
     }
     let x = Operand::of(cx, "x")?;
     let weight = Operand::of(cx, "weight")?;
@@ -303,6 +351,8 @@ struct IntMatmul {
     products: Products,
     x: Lid,
     y: Lid,
+    /// Added to every row (`linear`).
+    bias: Option<Vec<i32>>,
     out: Lid,
 }
 
@@ -318,10 +368,18 @@ impl Kernel for IntMatmul {
             for (o, &(oa, ob)) in out.chunks_mut(mn).zip(&p.offsets) {
                 for i in 0..p.m {
                     for j in 0..p.n {
-                        let mut s = 0i32;
+                        let mut s = self.bias.as_ref().map_or(0, |b| b[j]);
                         for q in 0..p.k {
-                            let av = if p.transpose_a { a[oa + q * p.m + i] } else { a[oa + i * p.k + q] };
-                            let bv = if p.transpose_b { b[ob + j * p.k + q] } else { b[ob + q * p.n + j] };
+                            let av = if p.transpose_a {
+                                a[oa + q * p.m + i]
+                            } else {
+                                a[oa + i * p.k + q]
+                            };
+                            let bv = if p.transpose_b {
+                                b[ob + j * p.k + q]
+                            } else {
+                                b[ob + q * p.n + j]
+                            };
                             s = s.wrapping_add(av.wrapping_mul(bv));
                         }
                         o[i * p.n + j] = s;

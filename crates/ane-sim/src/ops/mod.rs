@@ -55,7 +55,10 @@ fn families() -> [(&'static [&'static str], Compiler); 18] {
 /// Compiles the op of `cx` into a kernel (or an alias).
 pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     let op = cx.op_type.clone();
-    match families().iter().find(|(ops, _)| ops.contains(&op.as_str())) {
+    match families()
+        .iter()
+        .find(|(ops, _)| ops.contains(&op.as_str()))
+    {
         Some((_, compile)) => compile(cx),
         None => Err(cx.unsupported(format!("the simulator does not implement `{op}`"))),
     }

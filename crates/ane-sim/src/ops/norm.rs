@@ -41,9 +41,16 @@ fn opt_floats(cx: &OpCx<'_>, name: &str) -> Result<Option<Vec<f32>>, SimError> {
 #[derive(Debug, Clone)]
 enum Affine {
     /// `gamma`/`beta` indexed by the position inside the normalized block (`layer_norm`).
-    PerPosition { gamma: Option<Vec<f32>>, beta: Option<Vec<f32>> },
+    PerPosition {
+        gamma: Option<Vec<f32>>,
+        beta: Option<Vec<f32>>,
+    },
     /// `gamma`/`beta` indexed by channel `outer % channels` (`instance_norm`).
-    PerChannel { gamma: Option<Vec<f32>>, beta: Option<Vec<f32>>, channels: usize },
+    PerChannel {
+        gamma: Option<Vec<f32>>,
+        beta: Option<Vec<f32>>,
+        channels: usize,
+    },
 }
 
 fn scratch_for(kind: Kind, len: usize, inner: usize) -> ScratchNeed {
@@ -66,16 +73,41 @@ fn layer_norm(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     match perm {
         None => {
             let out = cx.output(0)?;
-            cx.push(Norm { blocks, epsilon, affine, x: src, out: out.lid }, scratch);
+            cx.push(
+                Norm {
+                    blocks,
+                    epsilon,
+                    affine,
+                    x: src,
+                    out: out.lid,
+                },
+                scratch,
+            );
         }
         Some(perm) => {
             // Normalize in the moved layout, then move the result back.
             let moved = cx.temp(x.kind, x.len());
-            cx.push(Norm { blocks, epsilon, affine, x: src, out: moved }, scratch);
+            cx.push(
+                Norm {
+                    blocks,
+                    epsilon,
+                    affine,
+                    x: src,
+                    out: moved,
+                },
+                scratch,
+            );
             cx.read_temp(moved);
             let out = cx.output(0)?;
             let moved_shape: Vec<usize> = perm.iter().map(|&p| x.shape[p]).collect();
-            push_permute(cx, x.kind, moved, out.lid, &moved_shape, &inverse_permutation(&perm))?;
+            push_permute(
+                cx,
+                x.kind,
+                moved,
+                out.lid,
+                &moved_shape,
+                &inverse_permutation(&perm),
+            )?;
         }
     }
     Ok(())
@@ -97,7 +129,16 @@ fn instance_norm(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     };
     let out = cx.output(0)?;
     let scratch = scratch_for(x.kind, x.len(), 1);
-    cx.push(Norm { blocks, epsilon, affine, x: x.lid, out: out.lid }, scratch);
+    cx.push(
+        Norm {
+            blocks,
+            epsilon,
+            affine,
+            x: x.lid,
+            out: out.lid,
+        },
+        scratch,
+    );
     Ok(())
 }
 
@@ -134,7 +175,11 @@ impl Norm {
                 *v = 1.0 / (*v / b.r as f64 + f64::from(self.epsilon)).sqrt();
             }
             let (g_outer, b_outer) = match &self.affine {
-                Affine::PerChannel { gamma, beta, channels } => {
+                Affine::PerChannel {
+                    gamma,
+                    beta,
+                    channels,
+                } => {
                     let c = o % (*channels).max(1);
                     (gamma.as_ref().map(|g| g[c]), beta.as_ref().map(|b| b[c]))
                 }
@@ -194,11 +239,20 @@ fn batch_norm(cx: &mut OpCx<'_>) -> Result<(), SimError> {
             (g / (f64::from(variance[c]) + f64::from(epsilon)).sqrt()) as f32
         })
         .collect();
-    let shift = (0..channels).map(|c| beta.as_ref().map_or(0.0, |b| b[c])).collect();
+    let shift = (0..channels)
+        .map(|c| beta.as_ref().map_or(0.0, |b| b[c]))
+        .collect();
     let out = cx.output(0)?;
     let plane = x.shape[2..].iter().product();
     cx.push(
-        BatchNorm { mean, scale, shift, plane, x: x.lid, out: out.lid },
+        BatchNorm {
+            mean,
+            scale,
+            shift,
+            plane,
+            x: x.lid,
+            out: out.lid,
+        },
         ScratchNeed::f32(usize::from(x.kind == Kind::F16) * 2 * x.len()),
     );
     Ok(())
@@ -229,7 +283,11 @@ impl Kernel for BatchNorm {
                 if self.plane == 0 || channels == 0 {
                     return Ok(());
                 }
-                for (p, (dst, src)) in o.chunks_mut(self.plane).zip(x.chunks(self.plane)).enumerate() {
+                for (p, (dst, src)) in o
+                    .chunks_mut(self.plane)
+                    .zip(x.chunks(self.plane))
+                    .enumerate()
+                {
                     let c = p % channels;
                     let (m, s, b) = (self.mean[c], self.scale[c], self.shift[c]);
                     for (d, &v) in dst.iter_mut().zip(src) {

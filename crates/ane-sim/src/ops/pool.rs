@@ -61,12 +61,15 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         })
         .collect();
     let planes = x.shape[0] * x.shape[1];
-    let scratch = usize::from(x.kind == Kind::F16) * x.len() + usize::from(out.kind == Kind::F16) * out.len();
+    let in_strides = ane_cpu::shape::row_major_strides(&in_sp);
+    let scratch =
+        usize::from(x.kind == Kind::F16) * x.len() + usize::from(out.kind == Kind::F16) * out.len();
     cx.push(
         Pool {
             max,
             exclude,
             planes,
+            in_strides,
             in_sp,
             out_sp,
             spans,
@@ -83,6 +86,7 @@ struct Pool {
     max: bool,
     exclude: bool,
     planes: usize,
+    in_strides: Vec<usize>,
     in_sp: Vec<usize>,
     out_sp: Vec<usize>,
     spans: Vec<Vec<Span>>,
@@ -94,14 +98,18 @@ impl Pool {
     /// Pools one `[*D]` plane into one `[*D_out]` plane.
     fn plane(&self, x: &[f32], out: &mut [f32]) {
         let s = self.in_sp.len();
-        let in_strides = ane_cpu::shape::row_major_strides(&self.in_sp);
+        let in_strides = &self.in_strides;
         let mut o = [0usize; 3];
         for slot in out.iter_mut() {
             let win: [Span; 3] = std::array::from_fn(|d| {
                 if d < s {
                     self.spans[d][o[d]]
                 } else {
-                    Span { start: 0, end: 1, padded: 1 }
+                    Span {
+                        start: 0,
+                        end: 1,
+                        padded: 1,
+                    }
                 }
             });
             let real: usize = win[..s].iter().map(|w| w.end - w.start).product();
@@ -185,7 +193,9 @@ impl Kernel for Pool {
                 if out_plane == 0 || self.planes == 0 {
                     return Ok(());
                 }
-                let plane = |(p, o): (usize, &mut [f32])| self.plane(&x[p * in_plane..(p + 1) * in_plane], o);
+                let plane = |(p, o): (usize, &mut [f32])| {
+                    self.plane(&x[p * in_plane..(p + 1) * in_plane], o)
+                };
                 if parallel && o.len() >= 1 << 14 {
                     o.par_chunks_mut(out_plane).enumerate().for_each(plane);
                 } else {

@@ -27,20 +27,34 @@ struct Affine {
 impl Affine {
     fn of(cx: &OpCx<'_>, shape: &[usize]) -> Result<Self, SimError> {
         let scale = cx.floats("scale")?;
-        let zero_point = if cx.has("zero_point") { cx.floats("zero_point")? } else { vec![0.0] };
+        let zero_point = if cx.has("zero_point") {
+            cx.floats("zero_point")?
+        } else {
+            vec![0.0]
+        };
         let (inner, dim) = if cx.has("axis") && scale.len() > 1 {
             let a = cx.int("axis")?;
-            let axis = normalize_axis(a, shape.len()).ok_or_else(|| cx.internal("axis out of range"))?;
+            let axis =
+                normalize_axis(a, shape.len()).ok_or_else(|| cx.internal("axis out of range"))?;
             (shape[axis + 1..].iter().product(), shape[axis])
         } else {
             (1, 1)
         };
-        Ok(Affine { scale, zero_point, inner, dim })
+        Ok(Affine {
+            scale,
+            zero_point,
+            inner,
+            dim,
+        })
     }
 
     /// Scale and zero point of flat element `i`.
     fn at(&self, i: usize) -> (f32, f32) {
-        let a = if self.dim > 1 { (i / self.inner.max(1)) % self.dim } else { 0 };
+        let a = if self.dim > 1 {
+            (i / self.inner.max(1)) % self.dim
+        } else {
+            0
+        };
         let pick = |v: &[f32]| if v.len() > 1 { v[a] } else { v[0] };
         (pick(&self.scale), pick(&self.zero_point))
     }
@@ -57,12 +71,21 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
             other => return Err(cx.unsupported(format!("cannot quantize to {other}"))),
         };
         cx.push(
-            Quantize { affine, range, x: x.lid, out: out.lid },
+            Quantize {
+                affine,
+                range,
+                x: x.lid,
+                out: out.lid,
+            },
             ScratchNeed::f32(usize::from(x.kind == Kind::F16) * x.len()),
         );
     } else {
         cx.push(
-            Dequantize { affine, x: x.lid, out: out.lid },
+            Dequantize {
+                affine,
+                x: x.lid,
+                out: out.lid,
+            },
             ScratchNeed::f32(usize::from(out.kind == Kind::F16) * out.len()),
         );
     }

@@ -113,7 +113,8 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         return Err(cx.unsupported(format!("cannot reduce {} tensors", x.dtype)));
     }
     let scratch = ScratchNeed {
-        f32: if x.kind == Kind::F16 { x.len() } else { 0 } + if out.kind == Kind::F16 { out.len() } else { 0 },
+        f32: if x.kind == Kind::F16 { x.len() } else { 0 }
+            + if out.kind == Kind::F16 { out.len() } else { 0 },
         f64: blocks.inner,
     };
     cx.push(
@@ -277,7 +278,10 @@ fn reduce_ints(op: Reduction, b: Blocks, x: &[i32], out: &mut [i32]) {
                 }
                 Reduction::Max => column.max().unwrap_or(i32::MIN),
                 Reduction::Min => column.min().unwrap_or(i32::MAX),
-                Reduction::L2 => column.map(|v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt() as i32,
+                Reduction::L2 => column
+                    .map(|v| f64::from(v) * f64::from(v))
+                    .sum::<f64>()
+                    .sqrt() as i32,
                 Reduction::ArgMax => 0,
             };
         }

@@ -31,7 +31,8 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     let indices = cx.input("indices")?;
     let updates = cx.input("updates")?;
     let a = cx.int("axis")?;
-    let axis = normalize_axis(a, data.shape.len()).ok_or_else(|| cx.internal("axis out of range"))?;
+    let axis =
+        normalize_axis(a, data.shape.len()).ok_or_else(|| cx.internal("axis out of range"))?;
     let mode = match cx.string("mode")?.as_str() {
         "update" => Mode::Update,
         "add" => Mode::Add,
@@ -108,7 +109,10 @@ impl Kernel for Scatter {
         if let View::I32(_) = bufs.view(self.data)? {
             return bufs.with_typed_output::<i32, _>(self.out, |bufs, out| {
                 out.copy_from_slice(bufs.get::<i32>(self.data)?);
-                let (idx, upd) = (bufs.get::<i32>(self.indices)?, bufs.get::<i32>(self.updates)?);
+                let (idx, upd) = (
+                    bufs.get::<i32>(self.indices)?,
+                    bufs.get::<i32>(self.updates)?,
+                );
                 self.along.for_each(self.rule, idx, |at, dst| {
                     out[dst] = apply_int(self.mode, out[dst], upd[at])?;
                     Ok(())
@@ -128,7 +132,8 @@ impl Kernel for Scatter {
             compute_into(out, rest, |o| {
                 match data {
                     FloatView::F32(d) => o.copy_from_slice(d),
-                    FloatView::F16(d) => ane_cpu::convert::f16_to_f32(d, o).map_err(|e| KernelError::Internal(e.to_string()))?,
+                    FloatView::F16(d) => ane_cpu::convert::f16_to_f32(d, o)
+                        .map_err(|e| KernelError::Internal(e.to_string()))?,
                 }
                 self.along.for_each(self.rule, idx, |at, dst| {
                     o[dst] = apply_float(self.mode, o[dst], upd[at]);

@@ -45,14 +45,19 @@ impl<T: Elem + std::fmt::Debug> Kernel for Select<T> {
             let a = bufs.get::<T>(self.a)?;
             let b = bufs.get::<T>(self.b)?;
             for_chunks(out, cx.parallel, |start, chunk| {
-                self.plan.for_each_segment(start, start + chunk.len(), usize::MAX, |s| {
-                    let o = &mut chunk[s.out - start..][..s.len];
-                    for (i, slot) in o.iter_mut().enumerate() {
-                        let pick = c[s.at[0] + i * steps[0]] != 0;
-                        *slot = if pick { a[s.at[1] + i * steps[1]] } else { b[s.at[2] + i * steps[2]] };
-                    }
-                    Ok(())
-                })
+                self.plan
+                    .for_each_segment(start, start + chunk.len(), usize::MAX, |s| {
+                        let o = &mut chunk[s.out - start..][..s.len];
+                        for (i, slot) in o.iter_mut().enumerate() {
+                            let pick = c[s.at[0] + i * steps[0]] != 0;
+                            *slot = if pick {
+                                a[s.at[1] + i * steps[1]]
+                            } else {
+                                b[s.at[2] + i * steps[2]]
+                            };
+                        }
+                        Ok(())
+                    })
             })
         })
     }

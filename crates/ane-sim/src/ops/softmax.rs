@@ -52,22 +52,27 @@ pub(crate) fn softmax_columns(b: Blocks, x: &[f32], out: &mut [f32], cols: &mut 
         for i in 0..b.r {
             for (j, m) in max.iter_mut().enumerate() {
                 let v = f64::from(x[block + i * b.inner + j]);
-                *m = if m.is_nan() || v.is_nan() { f64::NAN } else { m.max(v) };
+                *m = if m.is_nan() || v.is_nan() {
+                    f64::NAN
+                } else {
+                    m.max(v)
+                };
             }
         }
         sum[..b.inner].fill(0.0);
         for i in 0..b.r {
-            for j in 0..b.inner {
-                let at = block + i * b.inner + j;
-                let e = (x[at] - max[j] as f32).exp();
-                out[at] = e;
-                sum[j] += f64::from(e);
+            let row = block + i * b.inner;
+            let (xs, os) = (&x[row..row + b.inner], &mut out[row..row + b.inner]);
+            for (((o, &v), &m), s) in os.iter_mut().zip(xs).zip(max.iter()).zip(sum.iter_mut()) {
+                let e = (v - m as f32).exp();
+                *o = e;
+                *s += f64::from(e);
             }
         }
         for i in 0..b.r {
-            for j in 0..b.inner {
-                let at = block + i * b.inner + j;
-                out[at] = (f64::from(out[at]) / sum[j]) as f32;
+            let row = block + i * b.inner;
+            for (o, &s) in out[row..row + b.inner].iter_mut().zip(sum.iter()) {
+                *o = (f64::from(*o) / s) as f32;
             }
         }
     }

@@ -10,12 +10,25 @@ use crate::exec::parallel::for_chunks;
 use crate::kernel::{Kernel, RunCx, ScratchNeed};
 use crate::prepare::op_cx::OpCx;
 use crate::storage::Kind;
-use ane_cpu::elementwise::{unary_f32_in_place, GeluMode, UnaryOp};
+use ane_cpu::elementwise::{erf_f64, GeluMode, UnaryOp};
 
 /// The unary op types handled here.
 pub(crate) const OPS: &[&str] = &[
-    "relu", "sigmoid", "silu", "tanh", "gelu", "exp", "log", "sqrt", "rsqrt", "inverse", "abs",
-    "square", "clip", "identity", "logical_not",
+    "relu",
+    "sigmoid",
+    "silu",
+    "tanh",
+    "gelu",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "inverse",
+    "abs",
+    "square",
+    "clip",
+    "identity",
+    "logical_not",
 ];
 
 pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
@@ -88,6 +101,50 @@ fn float_op(cx: &OpCx<'_>) -> Result<UnaryOp, SimError> {
     })
 }
 
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Applies `op` to every value, with the op matched once per block so that each loop is a
+/// plain, inlined (and where possible vectorized) kernel. The formulas are `ane_cpu`'s
+/// `UnaryOp` semantics: NaN stays NaN through `relu` and `clip`; epsilons are added first.
+fn apply_in_place(op: UnaryOp, v: &mut [f32]) {
+    let each = |f: &dyn Fn(f32) -> f32, v: &mut [f32]| v.iter_mut().for_each(|x| *x = f(*x));
+    match op {
+        UnaryOp::Relu => v
+            .iter_mut()
+            .for_each(|x| *x = if *x < 0.0 { 0.0 } else { *x }),
+        UnaryOp::Abs => v.iter_mut().for_each(|x| *x = x.abs()),
+        UnaryOp::Square => v.iter_mut().for_each(|x| *x *= *x),
+        UnaryOp::Sqrt => v.iter_mut().for_each(|x| *x = x.sqrt()),
+        UnaryOp::Exp => v.iter_mut().for_each(|x| *x = x.exp()),
+        UnaryOp::Tanh => v.iter_mut().for_each(|x| *x = x.tanh()),
+        UnaryOp::Sigmoid => v.iter_mut().for_each(|x| *x = sigmoid(*x)),
+        UnaryOp::Silu => v.iter_mut().for_each(|x| *x *= sigmoid(*x)),
+        UnaryOp::Log { epsilon } => v.iter_mut().for_each(|x| *x = (*x + epsilon).ln()),
+        UnaryOp::Rsqrt { epsilon } => v.iter_mut().for_each(|x| *x = 1.0 / (*x + epsilon).sqrt()),
+        UnaryOp::Inverse { epsilon } => v.iter_mut().for_each(|x| *x = 1.0 / (*x + epsilon)),
+        UnaryOp::Clip { min, max } => v.iter_mut().for_each(|x| {
+            if !x.is_nan() {
+                *x = x.max(min).min(max);
+            }
+        }),
+        UnaryOp::Gelu(GeluMode::Exact) => v.iter_mut().for_each(|x| {
+            let xd = f64::from(*x);
+            *x = (0.5 * xd * (1.0 + erf_f64(xd * std::f64::consts::FRAC_1_SQRT_2))) as f32;
+        }),
+        UnaryOp::Gelu(GeluMode::TanhApproximation) => v.iter_mut().for_each(|x| {
+            const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+            let t = (SQRT_2_OVER_PI * (*x + 0.044715 * *x * *x * *x)).tanh();
+            *x = 0.5 * *x * (1.0 + t);
+        }),
+        UnaryOp::Gelu(GeluMode::SigmoidApproximation) => {
+            v.iter_mut().for_each(|x| *x *= sigmoid(1.702 * *x))
+        }
+        other => each(&|x| other.apply(x), v),
+    }
+}
+
 #[derive(Debug)]
 struct FloatUnary {
     op: UnaryOp,
@@ -99,18 +156,24 @@ impl Kernel for FloatUnary {
     fn run(&self, bufs: &mut Buffers, cx: &mut RunCx<'_>) -> Result<(), KernelError> {
         let op = self.op;
         bufs.with_float_output(self.out, |bufs, out| match (bufs.float(self.x)?, out) {
-            (FloatView::F32(x), FloatViewMut::F32(out)) => for_chunks(out, cx.parallel, |start, chunk| {
-                chunk.copy_from_slice(&x[start..start + chunk.len()]);
-                unary_f32_in_place(op, chunk);
-                Ok(())
-            }),
-            (FloatView::F16(x), FloatViewMut::F16(out)) => for_chunks(out, cx.parallel, |start, chunk| {
-                map_f16_blocks(&x[start..start + chunk.len()], chunk, |block| {
-                    unary_f32_in_place(op, block)
-                });
-                Ok(())
-            }),
-            _ => Err(KernelError::Internal("unary input and output storage differ".into())),
+            (FloatView::F32(x), FloatViewMut::F32(out)) => {
+                for_chunks(out, cx.parallel, |start, chunk| {
+                    chunk.copy_from_slice(&x[start..start + chunk.len()]);
+                    apply_in_place(op, chunk);
+                    Ok(())
+                })
+            }
+            (FloatView::F16(x), FloatViewMut::F16(out)) => {
+                for_chunks(out, cx.parallel, |start, chunk| {
+                    map_f16_blocks(&x[start..start + chunk.len()], chunk, |block| {
+                        apply_in_place(op, block)
+                    });
+                    Ok(())
+                })
+            }
+            _ => Err(KernelError::Internal(
+                "unary input and output storage differ".into(),
+            )),
         })
     }
 }

@@ -13,7 +13,9 @@ pub(crate) fn per_dim(cx: &OpCx<'_>, name: &str, spatial: usize) -> Result<Vec<u
     }
     let values = cx.ints(name)?;
     if values.len() != spatial || values.iter().any(|&v| v < 1) {
-        return Err(cx.internal(format!("`{name}` must hold {spatial} positive values, got {values:?}")));
+        return Err(cx.internal(format!(
+            "`{name}` must hold {spatial} positive values, got {values:?}"
+        )));
     }
     Ok(values.iter().map(|&v| v as usize).collect())
 }
@@ -26,15 +28,25 @@ pub(crate) fn pad_type(cx: &OpCx<'_>) -> Result<PadType, SimError> {
 
 /// The custom `(before, after)` padding per spatial dim from constant `pad` (zeros when the pad
 /// type is not `custom`).
-pub(crate) fn custom_pads(cx: &OpCx<'_>, pad_type: PadType, spatial: usize) -> Result<Vec<(usize, usize)>, SimError> {
+pub(crate) fn custom_pads(
+    cx: &OpCx<'_>,
+    pad_type: PadType,
+    spatial: usize,
+) -> Result<Vec<(usize, usize)>, SimError> {
     if pad_type != PadType::Custom {
         return Ok(vec![(0, 0); spatial]);
     }
     let values = cx.ints("pad")?;
     if values.len() != 2 * spatial || values.iter().any(|&v| v < 0) {
-        return Err(cx.internal(format!("`pad` must hold {} non-negative values", 2 * spatial)));
+        return Err(cx.internal(format!(
+            "`pad` must hold {} non-negative values",
+            2 * spatial
+        )));
     }
-    Ok(values.chunks(2).map(|c| (c[0] as usize, c[1] as usize)).collect())
+    Ok(values
+        .chunks(2)
+        .map(|c| (c[0] as usize, c[1] as usize))
+        .collect())
 }
 
 /// `(before, after)` padding of a window op (conv, pooling) for each spatial dim, given input

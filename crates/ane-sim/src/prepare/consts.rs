@@ -16,12 +16,11 @@ pub(crate) fn literal(
     match value {
         Value::Tensor(t) => Ok(t.clone()),
         Value::Blob(blob) => {
-            let data = ane_mil::blob::read_tensor(weights, blob).map_err(|e| {
-                SimError::Unsupported {
+            let data =
+                ane_mil::blob::read_tensor(weights, blob).map_err(|e| SimError::Unsupported {
                     op: what.to_string(),
                     message: format!("cannot read BLOBFILE {} at {}: {e}", blob.path, blob.offset),
-                }
-            })?;
+                })?;
             Ok(TensorValue {
                 ty: blob.ty.clone(),
                 data,
@@ -47,7 +46,9 @@ pub(crate) fn to_buf(v: &TensorValue, kind: Kind, what: &str) -> Result<Buf, Sim
         (TensorData::Fp32(x), Kind::F16) => Buf::F16(f32_to_f16_vec(x)),
         (TensorData::Int(x), Kind::I32) => Buf::I32(
             x.iter()
-                .map(|&i| i32::try_from(i).map_err(|_| bad(format!("value {i} does not fit int32"))))
+                .map(|&i| {
+                    i32::try_from(i).map_err(|_| bad(format!("value {i} does not fit int32")))
+                })
                 .collect::<Result<_, _>>()?,
         ),
         (TensorData::Bool(x), Kind::Bool) => Buf::Bool(x.iter().map(|&b| u8::from(b)).collect()),
@@ -103,19 +104,25 @@ pub(crate) fn affine_dequantize(
         match v.len() {
             1 => Ok(v[0]),
             n if n == dim => Ok(v[a]),
-            n => Err(bad(format!("{n} values do not match axis {axis} of size {dim}"))),
+            n => Err(bad(format!(
+                "{n} values do not match axis {axis} of size {dim}"
+            ))),
         }
     };
     let mut out = Vec::with_capacity(q.len());
     for (i, &qi) in q.iter().enumerate() {
-        let a = if inner == 0 { 0 } else { (i / inner) % dim.max(1) };
+        let a = i.checked_div(inner).map_or(0, |q| q % dim.max(1));
         out.push(pick(&s, a)? * (qi - pick(&zp, a)?));
     }
     let dtype = scale.ty.dtype;
     let values = match dtype {
         DType::Fp16 => TensorData::Fp16(f32_to_f16_vec(&out)),
         DType::Fp32 => TensorData::Fp32(out),
-        other => return Err(bad(format!("`scale` has dtype {other}; expected fp16 or fp32"))),
+        other => {
+            return Err(bad(format!(
+                "`scale` has dtype {other}; expected fp16 or fp32"
+            )))
+        }
     };
     Ok(TensorValue {
         ty: TensorType::new(dtype, shape),

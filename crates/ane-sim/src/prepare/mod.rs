@@ -148,11 +148,19 @@ impl Preparer<'_> {
         Ok(ports)
     }
 
-    fn constant(&self, value: ane_mil::TensorValue, constness: Constness, what: &str) -> Result<ValueInfo, SimError> {
-        let shape = value.ty.known_shape().ok_or_else(|| SimError::Unsupported {
-            op: what.to_string(),
-            message: format!("constant of type {} has unknown dims", value.ty),
-        })?;
+    fn constant(
+        &self,
+        value: ane_mil::TensorValue,
+        constness: Constness,
+        what: &str,
+    ) -> Result<ValueInfo, SimError> {
+        let shape = value
+            .ty
+            .known_shape()
+            .ok_or_else(|| SimError::Unsupported {
+                op: what.to_string(),
+                message: format!("constant of type {} has unknown dims", value.ty),
+            })?;
         Ok(ValueInfo {
             dtype: value.ty.dtype,
             shape,
@@ -210,7 +218,10 @@ impl Preparer<'_> {
             for (name, value) in op.attributes.iter().filter(|(n, _)| *n != "name") {
                 let what = format!("{label} `{name}`");
                 let value = consts::literal(value, self.weights, &what)?;
-                args.insert(name.clone(), ArgSlot::Single(self.constant(value, Constness::Const, &what)?));
+                args.insert(
+                    name.clone(),
+                    ArgSlot::Single(self.constant(value, Constness::Const, &what)?),
+                );
             }
         }
         let missing = sig.missing_defaults(&resolved(&args));
@@ -258,7 +269,9 @@ impl Preparer<'_> {
         label: &str,
     ) -> Result<Vec<OutputType>, SimError> {
         if inferred.len() != op.outputs.len() {
-            return Err(SimError::Internal(format!("{label}: output count mismatch")));
+            return Err(SimError::Internal(format!(
+                "{label}: output count mismatch"
+            )));
         }
         inferred
             .iter()
@@ -297,21 +310,25 @@ impl Preparer<'_> {
     ) -> Result<(), SimError> {
         let value = |name: &str| -> Result<&ane_mil::TensorValue, SimError> {
             match args.get(name) {
-                Some(ArgSlot::Single(v)) => v.konst().map(|c| &c.value).ok_or_else(|| {
-                    SimError::Unsupported {
-                        op: label.to_string(),
-                        message: format!("`{name}` must be a constant"),
-                    }
-                }),
+                Some(ArgSlot::Single(v)) => {
+                    v.konst()
+                        .map(|c| &c.value)
+                        .ok_or_else(|| SimError::Unsupported {
+                            op: label.to_string(),
+                            message: format!("`{name}` must be a constant"),
+                        })
+                }
                 _ => Err(SimError::Internal(format!("{label}: `{name}` is missing"))),
             }
         };
         let result = match op.op_type.as_str() {
             "constexpr_affine_dequantize" => {
-                let axis = value("axis")?.as_int().ok_or_else(|| SimError::Unsupported {
-                    op: label.to_string(),
-                    message: "`axis` must be an integer scalar".into(),
-                })?;
+                let axis = value("axis")?
+                    .as_int()
+                    .ok_or_else(|| SimError::Unsupported {
+                        op: label.to_string(),
+                        message: "`axis` must be an integer scalar".into(),
+                    })?;
                 consts::affine_dequantize(
                     value("quantized_data")?,
                     value("zero_point")?,
@@ -332,8 +349,13 @@ impl Preparer<'_> {
             .first()
             .zip(outputs.first())
             .ok_or_else(|| SimError::Internal(format!("{label} has no output")))?;
-        if result.ty.known_shape().as_deref() != Some(t.shape.as_slice()) || result.ty.dtype != t.dtype {
-            return Err(SimError::Internal(format!("{label}: constexpr result has type {}", result.ty)));
+        if result.ty.known_shape().as_deref() != Some(t.shape.as_slice())
+            || result.ty.dtype != t.dtype
+        {
+            return Err(SimError::Internal(format!(
+                "{label}: constexpr result has type {}",
+                result.ty
+            )));
         }
         let info = self.constant(result, Constness::Constexpr, label)?;
         self.values.insert(out.name.clone(), info);
@@ -345,12 +367,14 @@ impl Preparer<'_> {
 fn resolved(args: &BTreeMap<String, ArgSlot>) -> ResolvedInputs<'_> {
     fn arg(v: &ValueInfo) -> ResolvedArg<'_> {
         match &v.source {
-        Source::Runtime(_) => ResolvedArg::runtime(TensorType::new(v.dtype, v.shape.iter().copied())),
-        Source::Const(c) => ResolvedArg {
-            ty: c.value.ty.clone(),
-            constness: c.constness,
-            value: Some(Cow::Borrowed(&c.value)),
-        },
+            Source::Runtime(_) => {
+                ResolvedArg::runtime(TensorType::new(v.dtype, v.shape.iter().copied()))
+            }
+            Source::Const(c) => ResolvedArg {
+                ty: c.value.ty.clone(),
+                constness: c.constness,
+                value: Some(Cow::Borrowed(&c.value)),
+            },
         }
     }
     let mut inputs = ResolvedInputs::new();

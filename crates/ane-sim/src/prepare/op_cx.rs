@@ -236,8 +236,8 @@ impl<'p> OpCx<'p> {
     /// are first rounded to fp16 when fp32 is computed the ANE way.
     pub(crate) fn floats(&self, name: &str) -> Result<Vec<f32>, SimError> {
         let v = self.const_value(name)?;
-        let mut values =
-            consts::floats(&v).ok_or_else(|| self.unsupported(format!("`{name}` must be numeric")))?;
+        let mut values = consts::floats(&v)
+            .ok_or_else(|| self.unsupported(format!("`{name}` must be numeric")))?;
         if v.ty.dtype == DType::Fp32 && self.ane_fp32 {
             consts::round_to_f16(&mut values);
         }
@@ -248,7 +248,10 @@ impl<'p> OpCx<'p> {
     pub(crate) fn float(&self, name: &str) -> Result<f32, SimError> {
         match self.floats(name)?.as_slice() {
             [v] => Ok(*v),
-            other => Err(self.unsupported(format!("`{name}` must be one number, got {} values", other.len()))),
+            other => Err(self.unsupported(format!(
+                "`{name}` must be one number, got {} values",
+                other.len()
+            ))),
         }
     }
 
@@ -323,7 +326,9 @@ impl<'p> OpCx<'p> {
             .iter()
             .enumerate()
             .map(|(i, l)| {
-                l.ok_or_else(|| SimError::Internal(format!("{}: output {i} was not produced", self.label)))
+                l.ok_or_else(|| {
+                    SimError::Internal(format!("{}: output {i} was not produced", self.label))
+                })
             })
             .collect()
     }

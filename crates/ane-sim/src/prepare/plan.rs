@@ -89,11 +89,6 @@ impl PlanBuilder {
         self.tensors[lid].kind
     }
 
-    /// Element count of `lid`.
-    pub(crate) fn len(&self, lid: Lid) -> usize {
-        self.tensors[lid].len
-    }
-
     fn root(&self, mut lid: Lid) -> Lid {
         while let Some(of) = self.tensors[lid].alias_of {
             lid = of;
@@ -204,7 +199,11 @@ impl PlanBuilder {
 
 /// Removes and returns the free slot that best fits `len`: the smallest one at least as large,
 /// else the largest one (which then grows).
-fn take_best_fit(pool: &mut Vec<usize>, slots: &[(Kind, usize, Option<Buf>)], len: usize) -> Option<usize> {
+fn take_best_fit(
+    pool: &mut Vec<usize>,
+    slots: &[(Kind, usize, Option<Buf>)],
+    len: usize,
+) -> Option<usize> {
     let size = |i: usize| slots[pool[i]].1;
     let fitting = (0..pool.len())
         .filter(|&i| size(i) >= len)

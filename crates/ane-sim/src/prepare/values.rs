@@ -33,7 +33,12 @@ impl ConstValue {
     }
 
     /// The constant's buffer, created on first use.
-    pub(crate) fn lid(&self, plan: &mut PlanBuilder, ane_fp32: bool, what: &str) -> Result<Lid, SimError> {
+    pub(crate) fn lid(
+        &self,
+        plan: &mut PlanBuilder,
+        ane_fp32: bool,
+        what: &str,
+    ) -> Result<Lid, SimError> {
         if let Some(lid) = self.lid.get() {
             return Ok(lid);
         }
@@ -63,7 +68,12 @@ pub(crate) struct ValueInfo {
 
 impl ValueInfo {
     /// The value's tensor, materializing a constant on first use.
-    pub(crate) fn lid(&self, plan: &mut PlanBuilder, ane_fp32: bool, what: &str) -> Result<Lid, SimError> {
+    pub(crate) fn lid(
+        &self,
+        plan: &mut PlanBuilder,
+        ane_fp32: bool,
+        what: &str,
+    ) -> Result<Lid, SimError> {
         match &self.source {
             Source::Runtime(lid) => Ok(*lid),
             Source::Const(c) => c.lid(plan, ane_fp32, what),

@@ -16,9 +16,8 @@ fn named_line(line: &str) -> String {
     }
     let left = line.split(" = ").next().unwrap_or("");
     let name = left
-        .split(|c: char| c == ' ' || c == ',')
-        .filter(|s| !s.is_empty())
-        .next_back()
+        .split([' ', ','])
+        .rfind(|s| !s.is_empty())
         .unwrap_or("op");
     format!("        {line}[name = string(\"{name}\")];")
 }
@@ -70,7 +69,11 @@ pub fn h64(v: f64) -> f32 {
 
 /// Asserts bit equality (NaNs equal).
 pub fn assert_same(got: &[f32], expected: &[f32]) {
-    assert_eq!(got.len(), expected.len(), "lengths: {got:?} vs {expected:?}");
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "lengths: {got:?} vs {expected:?}"
+    );
     for (i, (g, e)) in got.iter().zip(expected).enumerate() {
         assert!(
             g.to_bits() == e.to_bits() || (g.is_nan() && e.is_nan()),
@@ -84,7 +87,10 @@ pub fn assert_close(got: &[f32], expected: &[f64], tol: f64) {
     assert_eq!(got.len(), expected.len(), "lengths");
     for (i, (&g, &e)) in got.iter().zip(expected).enumerate() {
         let ok = (g as f64 - e).abs() <= tol * e.abs().max(1.0) || (g.is_nan() && e.is_nan());
-        assert!(ok, "element {i}: got {g}, expected {e}\n got: {got:?}\nwant: {expected:?}");
+        assert!(
+            ok,
+            "element {i}: got {g}, expected {e}\n got: {got:?}\nwant: {expected:?}"
+        );
     }
 }
 

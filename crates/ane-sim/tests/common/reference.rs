@@ -49,12 +49,21 @@ pub fn conv(g: &ConvRef<'_>, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<
                     let ci = grp * cin_g + cl;
                     for k in indices(kernel) {
                         let pos: Vec<isize> = (0..o.len())
-                            .map(|d| (o[d] * g.strides[d] + k[d] * g.dilations[d]) as isize - g.pads_before[d] as isize)
+                            .map(|d| {
+                                (o[d] * g.strides[d] + k[d] * g.dilations[d]) as isize
+                                    - g.pads_before[d] as isize
+                            })
                             .collect();
-                        if pos.iter().zip(in_sp).all(|(&p, &dim)| p >= 0 && (p as usize) < dim) {
+                        if pos
+                            .iter()
+                            .zip(in_sp)
+                            .all(|(&p, &dim)| p >= 0 && (p as usize) < dim)
+                        {
                             let pos: Vec<usize> = pos.iter().map(|&p| p as usize).collect();
-                            let xv = x[(b * cin + ci) * in_sp.iter().product::<usize>() + flat(&pos, in_sp)];
-                            let wv = w[(co * cin_g + cl) * kernel.iter().product::<usize>() + flat(&k, kernel)];
+                            let xv = x[(b * cin + ci) * in_sp.iter().product::<usize>()
+                                + flat(&pos, in_sp)];
+                            let wv = w[(co * cin_g + cl) * kernel.iter().product::<usize>()
+                                + flat(&k, kernel)];
                             s += f64::from(xv) * f64::from(wv);
                         }
                     }
@@ -84,16 +93,28 @@ pub fn conv_transpose(g: &ConvRef<'_>, x: &[f32], w: &[f32], bias: Option<&[f32]
         for ci in 0..cin {
             let grp = ci / cin_g;
             for i in indices(in_sp) {
-                let xv = f64::from(x[(b * cin + ci) * in_sp.iter().product::<usize>() + flat(&i, in_sp)]);
+                let xv = f64::from(
+                    x[(b * cin + ci) * in_sp.iter().product::<usize>() + flat(&i, in_sp)],
+                );
                 for cl in 0..cout_g {
                     let co = grp * cout_g + cl;
                     for k in indices(kernel) {
                         let pos: Vec<isize> = (0..i.len())
-                            .map(|d| (i[d] * g.strides[d] + k[d] * g.dilations[d]) as isize - g.pads_before[d] as isize)
+                            .map(|d| {
+                                (i[d] * g.strides[d] + k[d] * g.dilations[d]) as isize
+                                    - g.pads_before[d] as isize
+                            })
                             .collect();
-                        if pos.iter().zip(g.out_sp).all(|(&p, &dim)| p >= 0 && (p as usize) < dim) {
+                        if pos
+                            .iter()
+                            .zip(g.out_sp)
+                            .all(|(&p, &dim)| p >= 0 && (p as usize) < dim)
+                        {
                             let pos: Vec<usize> = pos.iter().map(|&p| p as usize).collect();
-                            let wv = f64::from(w[(ci * cout_g + cl) * kernel.iter().product::<usize>() + flat(&k, kernel)]);
+                            let wv = f64::from(
+                                w[(ci * cout_g + cl) * kernel.iter().product::<usize>()
+                                    + flat(&k, kernel)],
+                            );
                             out[(b * cout + co) * out_plane + flat(&pos, g.out_sp)] += xv * wv;
                         }
                     }

@@ -1,9 +1,11 @@
-//! `ane-trainer mil …`: check, format and run MIL program files.
+//! `ane-trainer mil …`: check, format and run MIL program files (`run` lives in `mil/run.rs`).
 
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod run;
 
 /// MIL file subcommands.
 #[derive(Subcommand, Debug)]
@@ -30,6 +32,9 @@ pub enum MilCommand {
         #[arg(long, value_enum)]
         dialect: Option<DialectArg>,
     },
+    /// Run a MIL program on the simulator: inputs from .npy files, each output written as
+    /// OUTPUT/NAME.npy.
+    Run(run::RunArgs),
 }
 
 /// A MIL dialect named on the command line.
@@ -91,6 +96,7 @@ pub fn run(cmd: MilCommand) -> anyhow::Result<ExitCode> {
             print!("{}", ane_mil::print(&program));
             Ok(ExitCode::SUCCESS)
         }
+        MilCommand::Run(args) => run::run(&args),
     }
 }
 
