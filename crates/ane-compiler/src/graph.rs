@@ -11,6 +11,7 @@ use crate::infer::infer_output_type;
 use crate::op::Op;
 use crate::shape::{Shape, ValueType};
 use std::fmt;
+use std::sync::Arc;
 
 /// The id of a value in one graph (`%n` when printed). Ids are dense, in creation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,6 +70,22 @@ pub struct Node {
     pub output: ValueId,
 }
 
+/// Where a node came from: the scope it was built in and whether autodiff emitted it.
+///
+/// Scopes name the structural units of a model (`layers.3`, `layers.3.attn`); the partitioner
+/// cuts kernels at scope boundaries so that identical layers give identical kernels. Autodiff
+/// gives each backward node the scope of the forward node it differentiates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct NodeOrigin {
+    /// The dotted scope path (`layers.3.attn`), `None` outside every scope.
+    pub scope: Option<Arc<str>>,
+    /// True for nodes of the backward pass.
+    pub backward: bool,
+    /// For backward nodes: the output of the forward node whose gradient rule emitted this node
+    /// (lets passes that derive scopes attribute backward nodes exactly).
+    pub grad_of: Option<ValueId>,
+}
+
 /// Where a value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Producer {
@@ -103,6 +120,10 @@ pub struct Graph {
     outputs: Vec<GraphOutput>,
     mode: GraphMode,
     pub(crate) next_dropout_site: u32,
+    /// One entry per node.
+    origins: Vec<NodeOrigin>,
+    /// The origin given to nodes added now.
+    current_origin: NodeOrigin,
 }
 
 impl Graph {
@@ -127,6 +148,52 @@ impl Graph {
     /// All nodes, in a valid execution order.
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// Where node `index` came from (scope and phase); the default origin for an unknown index.
+    pub fn node_origin(&self, index: usize) -> &NodeOrigin {
+        static NONE: NodeOrigin = NodeOrigin {
+            scope: None,
+            backward: false,
+            grad_of: None,
+        };
+        self.origins.get(index).unwrap_or(&NONE)
+    }
+
+    /// Runs `build` with nodes it adds placed in scope `name`, nested inside the current scope
+    /// (`layers.3` inside `model` gives `model.layers.3`). The previous scope is restored
+    /// afterwards, also when `build` fails.
+    ///
+    /// ```
+    /// # use ane_compiler::{Graph, DType};
+    /// let mut g = Graph::new();
+    /// let x = g.input("x", &[2, 4], DType::F32).unwrap();
+    /// let y = g.with_scope("layers.0", |g| g.relu(x)).unwrap();
+    /// let node = g.nodes().len() - 1;
+    /// assert_eq!(g.node_origin(node).scope.as_deref(), Some("layers.0"));
+    /// # let _ = y;
+    /// ```
+    pub fn with_scope<T>(
+        &mut self,
+        name: &str,
+        build: impl FnOnce(&mut Graph) -> Result<T, GraphError>,
+    ) -> Result<T, GraphError> {
+        let scope: Arc<str> = match &self.current_origin.scope {
+            Some(outer) => format!("{outer}.{name}").into(),
+            None => name.into(),
+        };
+        let previous = self.set_current_origin(NodeOrigin {
+            scope: Some(scope),
+            ..self.current_origin.clone()
+        });
+        let result = build(self);
+        self.current_origin = previous;
+        result
+    }
+
+    /// Sets the origin given to nodes added from now on; returns the previous one.
+    pub(crate) fn set_current_origin(&mut self, origin: NodeOrigin) -> NodeOrigin {
+        std::mem::replace(&mut self.current_origin, origin)
     }
 
     /// All graph inputs, in declaration order.
@@ -272,6 +339,7 @@ impl Graph {
             inputs: inputs.to_vec(),
             output: id,
         });
+        self.origins.push(self.current_origin.clone());
         Ok(id)
     }
 

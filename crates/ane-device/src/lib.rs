@@ -7,10 +7,13 @@
 //!
 //! Devices: the simulator ([`SimDevice`], everywhere) and the Apple Neural Engine
 //! ([`AneDevice`], macOS; on other platforms its constructor reports that it is unavailable).
-//! [`chip`] holds the per-chip capability table both the device and the compiler read.
+//! [`chip`] (re-exported from `ane-mil`) holds the per-chip capability table both the device and
+//! the compiler read.
 
 pub mod ane;
-pub mod chip;
+/// The per-chip capability table; it lives in `ane-mil` so the compiler reads it without knowing
+/// any device.
+pub use ane_mil::chip;
 pub mod device;
 pub mod sim;
 

@@ -6,10 +6,12 @@
 //! - [`ops`]: op signatures as data, type and shape inference;
 //! - [`validate`]: program validation with source positions;
 //! - [`builder`]: the API the compiler uses to emit programs;
-//! - [`blob`]: MIL blob storage v2 weight files.
+//! - [`blob`]: MIL blob storage v2 weight files;
+//! - [`chip`]: the per-chip capability table (limits as data) and the pre-compile lint.
 
 pub mod blob;
 pub mod builder;
+pub mod chip;
 pub mod dtype;
 pub mod ops;
 pub mod program;

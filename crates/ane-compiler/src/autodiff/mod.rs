@@ -12,7 +12,7 @@ mod rules;
 
 use crate::dtype::DType;
 use crate::error::GraphError;
-use crate::graph::{Graph, InputKind, ValueId};
+use crate::graph::{Graph, InputKind, NodeOrigin, ValueId};
 use crate::passes;
 
 /// Prefix of gradient output names: the gradient of input `layers.0.weight` is `grad.layers.0.weight`.
@@ -89,15 +89,39 @@ pub fn append_backward(
     }
     let requires_grad = requires_grad(graph, targets)?;
     let forward_nodes = graph.nodes().to_vec();
+    let outer = graph.set_current_origin(NodeOrigin {
+        scope: None,
+        backward: true,
+        grad_of: None,
+    });
+    let result = backward_pass(graph, loss, targets, &forward_nodes, &requires_grad);
+    graph.set_current_origin(outer);
+    result
+}
+
+/// The body of [`append_backward`], run with backward origins in force: each rule's nodes get
+/// the scope of the forward node they differentiate.
+fn backward_pass(
+    graph: &mut Graph,
+    loss: ValueId,
+    targets: &[ValueId],
+    forward_nodes: &[crate::graph::Node],
+    requires_grad: &[bool],
+) -> Result<Vec<ValueId>, GraphError> {
     let mut grads: Vec<Option<ValueId>> = vec![None; graph.num_values()];
     grads[loss.index()] = Some(graph.full(&[], 1.0)?);
-    for node in forward_nodes.iter().rev() {
+    for (index, node) in forward_nodes.iter().enumerate().rev() {
         let Some(dy) = grads[node.output.index()] else {
             continue;
         };
         if !requires_grad[node.output.index()] {
             continue;
         }
+        graph.set_current_origin(NodeOrigin {
+            scope: graph.node_origin(index).scope.clone(),
+            backward: true,
+            grad_of: Some(node.output),
+        });
         let needs: Vec<bool> = node
             .inputs
             .iter()
@@ -114,6 +138,11 @@ pub fn append_backward(
             });
         }
     }
+    graph.set_current_origin(NodeOrigin {
+        scope: None,
+        backward: true,
+        grad_of: None,
+    });
     targets
         .iter()
         .map(|&t| match grads[t.index()] {

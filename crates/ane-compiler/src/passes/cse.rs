@@ -1,7 +1,7 @@
 //! Common-subexpression elimination: nodes with the same op (attributes included) on the same
 //! inputs are merged into the first one. The inputs of `add` and `mul` are compared as unordered.
 
-use super::{copy_inputs, copy_outputs, mapped};
+use super::{copy_inputs, copy_outputs, mapped, mapped_origin};
 use crate::error::GraphError;
 use crate::graph::Graph;
 use crate::op::{BinaryOp, Op};
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 pub fn cse(graph: &Graph) -> Result<Graph, GraphError> {
     let (mut out, mut map) = copy_inputs(graph)?;
     let mut seen = HashMap::new();
-    for node in graph.nodes() {
+    for (index, node) in graph.nodes().iter().enumerate() {
         let mut inputs = node
             .inputs
             .iter()
@@ -27,6 +27,7 @@ pub fn cse(graph: &Graph) -> Result<Graph, GraphError> {
         let id = match seen.get(&key) {
             Some(&existing) => existing,
             None => {
+                out.set_current_origin(mapped_origin(graph, index, &map));
                 let id = out.add_node(node.op.clone(), std::mem::take(&mut inputs).as_slice())?;
                 seen.insert(key, id);
                 id

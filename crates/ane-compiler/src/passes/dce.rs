@@ -1,7 +1,7 @@
 //! Dead-code elimination: drops nodes whose values no output needs. Graph inputs always stay
 //! (they are the step's interface, even if unused).
 
-use super::{copy_inputs, copy_outputs, mapped};
+use super::{copy_inputs, copy_outputs, mapped, mapped_origin};
 use crate::error::GraphError;
 use crate::graph::Graph;
 
@@ -19,10 +19,11 @@ pub fn dce(graph: &Graph) -> Result<Graph, GraphError> {
         }
     }
     let (mut out, mut map) = copy_inputs(graph)?;
-    for node in graph.nodes() {
+    for (index, node) in graph.nodes().iter().enumerate() {
         if !live[node.output.index()] {
             continue;
         }
+        out.set_current_origin(mapped_origin(graph, index, &map));
         let inputs = node
             .inputs
             .iter()

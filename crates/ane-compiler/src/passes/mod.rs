@@ -1,5 +1,6 @@
 //! Graph-to-graph passes: dead-code elimination and common-subexpression elimination. Each
-//! returns a new graph with compact value ids; inputs, outputs (names and order) and mode are kept.
+//! returns a new graph with compact value ids; inputs, outputs (names and order), mode and node
+//! origins (scopes) are kept.
 
 mod cse;
 mod dce;
@@ -8,7 +9,7 @@ pub use cse::cse;
 pub use dce::dce;
 
 use crate::error::GraphError;
-use crate::graph::{Graph, ValueId};
+use crate::graph::{Graph, NodeOrigin, ValueId};
 
 /// A new graph with the same inputs (same names, kinds, order) and mode as `graph`, and the map
 /// from old value ids to new ones filled for the inputs.
@@ -38,4 +39,16 @@ fn copy_outputs(graph: &Graph, out: &mut Graph, map: &[Option<ValueId>]) -> Resu
         out.output(&output.name, mapped(map, output.value)?)?;
     }
     Ok(())
+}
+
+/// Node `index`'s origin with its `grad_of` value renamed through `map` (dropped when that value
+/// did not survive).
+pub(crate) fn mapped_origin(graph: &Graph, index: usize, map: &[Option<ValueId>]) -> NodeOrigin {
+    let origin = graph.node_origin(index);
+    NodeOrigin {
+        grad_of: origin
+            .grad_of
+            .and_then(|v| map.get(v.index()).copied().flatten()),
+        ..origin.clone()
+    }
 }
