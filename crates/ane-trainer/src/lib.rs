@@ -1,7 +1,9 @@
 //! `ane-trainer`: what users touch — layers (`nn`), optimizers (`optim`), datasets (`data`),
-//! the executor that runs a Plan on a Device, the training loop, checkpoints and metrics, and
-//! NumPy `.npy` files (`npy`).
+//! the executor that runs a Plan on a Device, the training loop, checkpoints and metrics,
+//! NumPy `.npy` files (`npy`), and the op conformance suite `ane-trainer doctor` runs
+//! (`conformance`).
 pub mod checkpoint;
+pub mod conformance;
 pub mod data;
 pub mod executor;
 pub mod metrics;

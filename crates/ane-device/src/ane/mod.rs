@@ -5,8 +5,8 @@
 //! - platform-independent, tested everywhere: the compile [`budget`], [`program_key`]s, the
 //!   [`weights_dict`] and [`model_dir`] layouts, [`surface_layout`], directory reference counts
 //!   ([`dir_refs`]), the on-disk compile cache ([`disk_cache`], unverified on hardware), program
-//!   [`dump`]s, [`config`], and the [`KernelManager`] that strings them together over the
-//!   [`AneRuntime`] seam;
+//!   [`dump`]s, [`config`], the machine [`probe`] behind `ane-trainer doctor`, and the
+//!   [`KernelManager`] that strings them together over the [`AneRuntime`] seam;
 //! - `macos` (only on macOS): the Objective-C runtime behind that seam, chip detection, and the
 //!   real [`AneDevice`];
 //! - elsewhere, an [`AneDevice`] with the same API whose constructor returns
@@ -20,6 +20,7 @@ pub mod disk_cache;
 pub mod dump;
 pub mod manager;
 pub mod model_dir;
+pub mod probe;
 pub mod program_key;
 pub mod runtime;
 pub mod surface_layout;
@@ -34,6 +35,7 @@ pub use budget::{CompileBudget, CompileCounter, DEFAULT_COMPILE_BUDGET, PROCESS_
 pub use config::{AneConfig, MilPrinter};
 pub use dump::DumpPolicy;
 pub use manager::KernelManager;
+pub use probe::{probe_system, ChipProbe, ClassProbe, FrameworkProbe, SystemProbe};
 pub use program_key::ProgramKey;
 pub use runtime::AneRuntime;
 pub use surface_layout::{kernel_io_of_program, SurfacePlan, SurfaceSpec};

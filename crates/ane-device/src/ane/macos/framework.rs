@@ -16,8 +16,7 @@ use std::ffi::CStr;
 use std::sync::OnceLock;
 
 /// Where the private framework lives.
-pub(crate) const FRAMEWORK_PATH: &str =
-    "/System/Library/PrivateFrameworks/AppleNeuralEngine.framework/AppleNeuralEngine";
+pub(crate) const FRAMEWORK_PATH: &str = crate::ane::probe::FRAMEWORK_PATH;
 
 /// The quality-of-service argument of every call (ane-facts §4: 21 = `QOS_CLASS_DEFAULT`, used
 /// everywhere; all values 0–63 measured equal on M5). Passed as `unsigned int`, as every
@@ -36,6 +35,17 @@ pub(crate) struct AneClasses {
 }
 
 static CLASSES: OnceLock<Result<AneClasses, String>> = OnceLock::new();
+static FRAMEWORK: OnceLock<Result<(), String>> = OnceLock::new();
+
+/// The private classes the backend needs (`true`) or only uses to describe the chip (`false`),
+/// in the order `ane-trainer doctor` reports them.
+pub(crate) const CLASS_NAMES: [(&CStr, bool); 5] = [
+    (c"_ANEInMemoryModelDescriptor", true),
+    (c"_ANEInMemoryModel", true),
+    (c"_ANERequest", true),
+    (c"_ANEIOSurfaceObject", true),
+    (c"_ANEDeviceInfo", false),
+];
 
 /// The framework's classes, loading it on first use.
 pub(crate) fn ane_classes() -> Result<AneClasses, DeviceError> {
@@ -45,7 +55,18 @@ pub(crate) fn ane_classes() -> Result<AneClasses, DeviceError> {
         .map_err(DeviceError::Unavailable)
 }
 
-fn load() -> Result<AneClasses, String> {
+/// Loads the framework (once per process) without resolving anything in it.
+pub(crate) fn open_framework() -> Result<(), String> {
+    FRAMEWORK.get_or_init(open).clone()
+}
+
+/// Whether the Objective-C runtime knows a class of this name (the framework must be open for
+/// its classes to be registered).
+pub(crate) fn class_registered(name: &CStr) -> bool {
+    AnyClass::get(name).is_some()
+}
+
+fn open() -> Result<(), String> {
     // SAFETY: dlopen runs the framework's initialisers. It is Apple's own system framework, which
     // Core ML loads into ordinary processes the same way; we never unload it (see below), so
     // its termination routines never run while its classes are in use.
@@ -56,7 +77,11 @@ fn load() -> Result<AneClasses, String> {
     // Classes registered by the framework must outlive every object made from them: keep the
     // framework loaded for the life of the process.
     std::mem::forget(library);
+    Ok(())
+}
 
+fn load() -> Result<AneClasses, String> {
+    open_framework()?;
     let class = |name: &CStr| {
         AnyClass::get(name).ok_or_else(|| {
             format!(
