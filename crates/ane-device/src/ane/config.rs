@@ -27,9 +27,15 @@ pub const ENV_DUMP_DIR: &str = "ANE_TRAINER_DUMP_DIR";
 pub const ENV_CACHE_DIR: &str = "ANE_TRAINER_CACHE_DIR";
 
 /// Turns a program into MIL text. The device needs one to implement [`crate::Device::compile`];
-/// `ane-mil`'s text printer is the intended value. Kernels given as text
+/// the default is [`print_mil_text`] (`ane-mil`'s printer). Kernels given as text
 /// ([`super::AneDevice::compile_mil`]) need none.
 pub type MilPrinter = fn(&Program) -> Result<String, String>;
+
+/// The default [`MilPrinter`]: `ane-mil`'s canonical text in the program's own dialect (its
+/// version and opset decide between `program(1.0)`/`ios16` and `program(1.3)`/`ios18`).
+pub fn print_mil_text(program: &Program) -> Result<String, String> {
+    Ok(ane_mil::print(program))
+}
 
 /// Settings of an ANE device.
 #[derive(Debug, Clone)]
@@ -45,7 +51,8 @@ pub struct AneConfig {
     /// Root of the on-disk compile cache; `None` disables it (the default: its effect is
     /// unverified on hardware).
     pub disk_cache_dir: Option<PathBuf>,
-    /// Printer used by [`crate::Device::compile`].
+    /// Printer used by [`crate::Device::compile`] (default [`print_mil_text`]; `None` makes
+    /// `compile` refuse programs, leaving only `compile_mil`).
     pub mil_printer: Option<MilPrinter>,
     /// Pause before the single retry of a failed `loadWithQoS:` (the reference bridge waits
     /// 100 ms).
@@ -60,7 +67,7 @@ impl Default for AneConfig {
             dump_dir: None,
             dump_policy: DumpPolicy::FailuresOnly,
             disk_cache_dir: None,
-            mil_printer: None,
+            mil_printer: Some(print_mil_text),
             load_retry_delay: Duration::from_millis(100),
         }
     }
@@ -129,7 +136,12 @@ mod tests {
         assert_eq!(c.dialect, None);
         assert_eq!(c.dump_policy, DumpPolicy::FailuresOnly);
         assert!(c.disk_cache_dir.is_none());
-        assert!(c.mil_printer.is_none());
+        let printer = c.mil_printer.expect("ane-mil's printer is the default");
+        let program = ane_mil::parse(
+            "program(1.3)\n[buildInfo = dict<string, string>({})]\n{\n    func main<ios18>(tensor<fp16, [1, 4, 1, 4]> x) {\n        tensor<fp16, [1, 4, 1, 4]> y = relu(x = x)[name = string(\"y\")];\n    } -> (y);\n}\n",
+        )
+        .unwrap();
+        assert_eq!(printer(&program).unwrap(), ane_mil::print(&program));
         assert_eq!(c.load_retry_delay, Duration::from_millis(100));
         assert!(c.dumper().root().ends_with("ane-trainer-dumps"));
     }

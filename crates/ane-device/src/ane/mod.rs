@@ -32,7 +32,7 @@ mod macos;
 mod unsupported;
 
 pub use budget::{CompileBudget, CompileCounter, DEFAULT_COMPILE_BUDGET, PROCESS_COMPILES};
-pub use config::{AneConfig, MilPrinter};
+pub use config::{print_mil_text, AneConfig, MilPrinter};
 pub use dump::DumpPolicy;
 pub use manager::KernelManager;
 pub use probe::{probe_system, ChipProbe, ClassProbe, FrameworkProbe, SystemProbe};

@@ -634,14 +634,24 @@ fn test_printer(p: &Program) -> Result<String, String> {
 }
 
 #[test]
-fn device_compile_needs_a_printer() {
-    let mut s = setup();
+fn device_compile_without_a_printer_is_refused() {
+    let mut s = setup_with(100, |c| c.mil_printer = None);
     let err = s
         .manager
         .compile(&program(Dialect::Ios18), &WeightFiles::new())
         .unwrap_err();
     assert!(err.to_string().contains("MIL printer"), "{err}");
     assert!(s.script.calls.borrow().is_empty());
+}
+
+#[test]
+fn by_default_device_compile_writes_ane_mil_text() {
+    let mut s = setup();
+    let p = program(Dialect::Ios18);
+    s.manager.compile(&p, &WeightFiles::new()).unwrap();
+    let text = ane_mil::print(&p);
+    let written = s.temp_root().join(identifier(&text)).join("model.mil");
+    assert_eq!(std::fs::read_to_string(written).unwrap(), text);
 }
 
 #[test]
