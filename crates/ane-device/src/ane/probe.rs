@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn os_release_pretty_names_lose_their_quotes() {
-        let text = "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nID=debian\n";
+        let text =
+            "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nID=debian\n";
         assert_eq!(
             pretty_name(text).as_deref(),
             Some("Debian GNU/Linux 13 (trixie)")

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub(crate) mod bench;
+pub(crate) mod doctor;
 pub(crate) mod eval;
 pub(crate) mod inspect;
 pub(crate) mod mil;
@@ -29,6 +30,9 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Time training steps on synthetic data, split into staging, device, host and optimizer.
     Bench(bench::BenchArgs),
+    /// Check this machine's Neural Engine support and run the op conformance suite (simulator
+    /// everywhere, the ANE on a Mac); non-zero exit on any failure.
+    Doctor(doctor::DoctorArgs),
     /// Work with MIL program files: check, format, run.
     #[command(subcommand)]
     Mil(mil::MilCommand),
@@ -42,6 +46,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Mil(cmd) => mil::run(cmd),
     };
     match result {

@@ -110,8 +110,16 @@ fn pool_params(kernel: usize, stride: usize, padding: usize) -> Pool2dParams {
 
 /// `y = op(a) · op(b)` with `a: [2, 64, 96]`, `b: [2, 96, 64]` before the transposes.
 fn matmul(g: &mut Graph, transpose_a: bool, transpose_b: bool) -> Result<(), GraphError> {
-    let a_shape: &[usize] = if transpose_a { &[2, 96, 64] } else { &[2, 64, 96] };
-    let b_shape: &[usize] = if transpose_b { &[2, 64, 96] } else { &[2, 96, 64] };
+    let a_shape: &[usize] = if transpose_a {
+        &[2, 96, 64]
+    } else {
+        &[2, 64, 96]
+    };
+    let b_shape: &[usize] = if transpose_b {
+        &[2, 64, 96]
+    } else {
+        &[2, 96, 64]
+    };
     let a = input(g, "a", a_shape)?;
     let b = input(g, "b", b_shape)?;
     let y = g.matmul_t(a, b, transpose_a, transpose_b)?;
@@ -522,7 +530,9 @@ mod tests {
         for case in &cases {
             assert!(names.insert(case.name), "duplicate case {}", case.name);
             assert!(FAMILIES.contains(&case.family), "{}", case.family);
-            let graph = case.graph().unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            let graph = case
+                .graph()
+                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
             assert!(!graph.outputs().is_empty(), "{}", case.name);
             for (name, _, _) in case.ranges {
                 assert!(
@@ -557,15 +567,51 @@ mod tests {
             "softmax_cross_entropy_backward",
         ];
         let every_op = [
-            "full", "causal_mask", "linear", "matmul", "conv2d", "conv2d_backward_data",
-            "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward", "avg_pool2d",
-            "avg_pool2d_backward", "add", "sub", "mul", "div", "scalar_mul", "scalar_add",
-            "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh", "relu_backward",
-            "gelu_backward", "gelu_tanh_backward", "silu_backward", "sigmoid_backward",
-            "tanh_backward", "reduce_sum", "broadcast_to", "reshape", "permute", "concat",
-            "slice", "pad", "softmax", "layer_norm", "layer_norm_backward_input",
-            "layer_norm_backward_weight", "rms_norm", "rms_norm_backward_input",
-            "rms_norm_backward_weight", "rope", "mse_loss",
+            "full",
+            "causal_mask",
+            "linear",
+            "matmul",
+            "conv2d",
+            "conv2d_backward_data",
+            "conv2d_backward_weight",
+            "max_pool2d",
+            "max_pool2d_backward",
+            "avg_pool2d",
+            "avg_pool2d_backward",
+            "add",
+            "sub",
+            "mul",
+            "div",
+            "scalar_mul",
+            "scalar_add",
+            "relu",
+            "gelu",
+            "gelu_tanh",
+            "silu",
+            "sigmoid",
+            "tanh",
+            "relu_backward",
+            "gelu_backward",
+            "gelu_tanh_backward",
+            "silu_backward",
+            "sigmoid_backward",
+            "tanh_backward",
+            "reduce_sum",
+            "broadcast_to",
+            "reshape",
+            "permute",
+            "concat",
+            "slice",
+            "pad",
+            "softmax",
+            "layer_norm",
+            "layer_norm_backward_input",
+            "layer_norm_backward_weight",
+            "rms_norm",
+            "rms_norm_backward_input",
+            "rms_norm_backward_weight",
+            "rope",
+            "mse_loss",
         ];
         for op in every_op {
             assert!(!host_only.contains(&op));

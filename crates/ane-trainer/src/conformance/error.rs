@@ -80,7 +80,10 @@ mod tests {
             },
         };
         let text = err.to_string();
-        assert!(text.starts_with("compile: compile failed: ANECCompile() FAILED"), "{text}");
+        assert!(
+            text.starts_with("compile: compile failed: ANECCompile() FAILED"),
+            "{text}"
+        );
         assert!(text.contains("/tmp/dumps/abc/model.mil"), "{text}");
         let err = ConformanceError::Device {
             stage: "run",

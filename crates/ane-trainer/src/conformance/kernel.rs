@@ -69,7 +69,11 @@ pub fn build_kernel(
             case: case.name.into(),
             source,
         };
-        let shape = graph.value_type(input.value).map_err(graph_error)?.shape.clone();
+        let shape = graph
+            .value_type(input.value)
+            .map_err(graph_error)?
+            .shape
+            .clone();
         let (lo, hi) = case.range_of(&input.name);
         let values: Vec<f32> = (0..shape.dims().iter().product::<usize>())
             .map(|_| f16::from_f32(rng.uniform(lo, hi)).to_f32())
@@ -101,7 +105,10 @@ pub fn build_kernel(
 }
 
 /// Every case of the catalog, lowered for `dialect`.
-pub fn build_suite(dialect: Dialect, seed: u64) -> Result<Vec<ConformanceKernel>, ConformanceError> {
+pub fn build_suite(
+    dialect: Dialect,
+    seed: u64,
+) -> Result<Vec<ConformanceKernel>, ConformanceError> {
     super::cases::all()
         .iter()
         .map(|case| build_kernel(case, dialect, seed))

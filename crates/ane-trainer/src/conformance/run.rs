@@ -84,7 +84,9 @@ fn check_buffers(
         .io(id)
         .map_err(|source| device_error("buffer types", source))?;
     let abi = &kernel.lowered.abi;
-    let same = |side: &str, device: &[(String, ane_mil::TensorType)], abi: &[(String, ane_mil::TensorType)]| {
+    let same = |side: &str,
+                device: &[(String, ane_mil::TensorType)],
+                abi: &[(String, ane_mil::TensorType)]| {
         if device == abi {
             Ok(())
         } else {

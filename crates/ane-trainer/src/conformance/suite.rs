@@ -58,10 +58,20 @@ pub fn run_suite(
     for kernel in kernels {
         let (result, outputs) = match run_kernel(device, kernel) {
             Ok(outputs) => (
-                judge(kernel, device_name, REFERENCE_F64, &outputs, &kernel.reference, tolerance),
+                judge(
+                    kernel,
+                    device_name,
+                    REFERENCE_F64,
+                    &outputs,
+                    &kernel.reference,
+                    tolerance,
+                ),
                 Some(outputs),
             ),
-            Err(e) => (failed(kernel, device_name, REFERENCE_F64, e.to_string()), None),
+            Err(e) => (
+                failed(kernel, device_name, REFERENCE_F64, e.to_string()),
+                None,
+            ),
         };
         on_result(&result);
         run.results.push(result);

@@ -54,7 +54,10 @@ fn the_suite_passes_on_the_simulator_in_both_dialects() {
             .iter()
             .filter(|r| r.error.unwrap().max_abs_error > 0.0)
             .count();
-        assert!(rounded > kernels.len() / 2, "only {rounded} kernels show fp16 error");
+        assert!(
+            rounded > kernels.len() / 2,
+            "only {rounded} kernels show fp16 error"
+        );
         let summary = summarize(&run.results);
         assert_eq!(summary.passed, kernels.len());
         assert_eq!(summary.failed, 0);
@@ -68,7 +71,14 @@ fn a_perturbed_reference_is_detected() {
     for name in ["matmul_nt", "layer_norm_backward_input", "packed_mlp_block"] {
         let kernel = kernels.iter().find(|k| k.name == name).unwrap();
         let outputs = run_kernel(&mut device, kernel).unwrap();
-        let good = suite::judge(kernel, "sim", "f64", &outputs, &kernel.reference, &Tolerance::FP16);
+        let good = suite::judge(
+            kernel,
+            "sim",
+            "f64",
+            &outputs,
+            &kernel.reference,
+            &Tolerance::FP16,
+        );
         assert!(good.passed, "{good:?}");
         // 3% of the scale on one element of the last output.
         let mut reference = kernel.reference.clone();
@@ -155,9 +165,21 @@ fn a_device_that_corrupts_one_element_fails_and_disagrees_with_the_simulator() {
         assert!(r.failure.is_none(), "it ran, with wrong values: {r:?}");
     }
 
-    let same = compare_runs(&kernels, ("sim", &good), ("sim", &good), &Tolerance::FP16_CROSS_DEVICE);
-    assert!(same.iter().all(|r| r.passed && r.error.unwrap().max_abs_error == 0.0));
-    let cross = compare_runs(&kernels, ("bad", &bad), ("sim", &good), &Tolerance::FP16_CROSS_DEVICE);
+    let same = compare_runs(
+        &kernels,
+        ("sim", &good),
+        ("sim", &good),
+        &Tolerance::FP16_CROSS_DEVICE,
+    );
+    assert!(same
+        .iter()
+        .all(|r| r.passed && r.error.unwrap().max_abs_error == 0.0));
+    let cross = compare_runs(
+        &kernels,
+        ("bad", &bad),
+        ("sim", &good),
+        &Tolerance::FP16_CROSS_DEVICE,
+    );
     for r in &cross {
         assert_eq!(r.device, "bad-vs-sim");
         assert_eq!(r.reference, "sim");
@@ -221,7 +243,13 @@ fn compile_failures_are_failed_results_naming_the_dump() {
         assert!(failure.contains("/tmp/dump/model.mil"), "{failure}");
     }
     assert!(run.outputs.iter().all(Option::is_none));
-    let sim_run = run_suite(&mut SimDevice::new(), "sim", &kernels, &Tolerance::FP16, |_| {});
+    let sim_run = run_suite(
+        &mut SimDevice::new(),
+        "sim",
+        &kernels,
+        &Tolerance::FP16,
+        |_| {},
+    );
     let cross = compare_runs(&kernels, ("ane", &run), ("sim", &sim_run), &Tolerance::FP16);
     assert!(cross.iter().all(|r| !r.passed && r.failure.is_some()));
 }
@@ -235,19 +263,32 @@ fn inputs_are_deterministic_fp16_values_and_seeds_matter() {
         assert_eq!(x.inputs, y.inputs, "{}", x.name);
         assert_ne!(x.inputs, z.inputs, "{}", x.name);
         for v in x.inputs.iter().flatten() {
-            assert_eq!(f16::from_f32(*v).to_f32(), *v, "{}: not an fp16 value", x.name);
+            assert_eq!(
+                f16::from_f32(*v).to_f32(),
+                *v,
+                "{}: not an fp16 value",
+                x.name
+            );
         }
     }
 }
 
 #[test]
 fn every_kernel_is_a_packed_fp16_program_the_chip_table_accepts() {
-    for (dialect, family) in [(Dialect::Ios16, ChipFamily::M1), (Dialect::Ios18, ChipFamily::M4)] {
+    for (dialect, family) in [
+        (Dialect::Ios16, ChipFamily::M1),
+        (Dialect::Ios18, ChipFamily::M4),
+    ] {
         let caps = family.caps();
         assert_eq!(caps.dialect, dialect);
         for kernel in suite(dialect) {
             let abi = &kernel.lowered.abi;
-            assert_eq!(abi.abi(), ane_compiler::lower::Abi::Packed, "{}", kernel.name);
+            assert_eq!(
+                abi.abi(),
+                ane_compiler::lower::Abi::Packed,
+                "{}",
+                kernel.name
+            );
             assert_eq!(abi.input_buffers().len(), 1, "{}", kernel.name);
             assert_eq!(abi.output_buffers().len(), 1, "{}", kernel.name);
             for (_, ty) in abi.input_buffers().iter().chain(abi.output_buffers()) {
@@ -258,7 +299,11 @@ fn every_kernel_is_a_packed_fp16_program_the_chip_table_accepts() {
                 findings.is_empty(),
                 "{} on {family}: {}",
                 kernel.name,
-                findings.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("; ")
+                findings
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
         }
     }
@@ -269,7 +314,10 @@ fn dumped_kernels_hold_their_mil_and_weights() {
     let root = tempfile::tempdir().unwrap();
     let kernels = suite(Dialect::Ios16);
     // The causal attention kernel carries its mask as a weight file.
-    let kernel = kernels.iter().find(|k| k.name == "causal_attention").unwrap();
+    let kernel = kernels
+        .iter()
+        .find(|k| k.name == "causal_attention")
+        .unwrap();
     assert!(!kernel.lowered.weights.is_empty());
     let dir = dump::dump_kernel(root.path(), kernel).unwrap();
     assert_eq!(dir, root.path().join("ios16").join("causal_attention"));
@@ -281,7 +329,18 @@ fn dumped_kernels_hold_their_mil_and_weights() {
     assert!(missing.is_empty(), "{missing:?}");
     assert!(ane_mil::blob::check_refs(&program, &weights).is_empty());
     let description = std::fs::read_to_string(dir.join(dump::DESCRIPTION_FILE)).unwrap();
-    for needle in ["causal_attention", "ios16", "q:", "k:", "v:", "y:", "input buffers"] {
-        assert!(description.contains(needle), "{needle} missing:\n{description}");
+    for needle in [
+        "causal_attention",
+        "ios16",
+        "q:",
+        "k:",
+        "v:",
+        "y:",
+        "input buffers",
+    ] {
+        assert!(
+            description.contains(needle),
+            "{needle} missing:\n{description}"
+        );
     }
 }
