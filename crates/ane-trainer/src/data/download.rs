@@ -186,11 +186,22 @@ pub fn download_verified(
     temp.persist(dest)
 }
 
+/// HTTPS settings: rustls on Linux and elsewhere, the system's TLS on macOS (see Cargo.toml).
+fn tls_config() -> ureq::tls::TlsConfig {
+    let provider = if cfg!(target_os = "macos") {
+        ureq::tls::TlsProvider::NativeTls
+    } else {
+        ureq::tls::TlsProvider::Rustls
+    };
+    ureq::tls::TlsConfig::builder().provider(provider).build()
+}
+
 /// Streams the body of `url` into a new file at `path`; returns the number of bytes written.
 fn fetch_to_file(url: &str, path: &Path, options: &DownloadOptions) -> Result<u64> {
     let config = ureq::Agent::config_builder()
         .timeout_connect(Some(options.connect_timeout))
         .timeout_per_read(Some(options.stall_timeout))
+        .tls_config(tls_config())
         .build();
     let agent = ureq::Agent::new_with_config(config);
     let response = agent.get(url).call().map_err(|e| http_error(url, e))?;
