@@ -12,7 +12,7 @@
 //! ```
 
 use super::fused::{fused_update, SlotState};
-use super::{check_range, check_step_args, OptimError, Optimizer, OptimizerConfig};
+use super::{check_range, check_step_args, OptimError, OptimizerConfig};
 use crate::params::ParamStore;
 use serde::{Deserialize, Serialize};
 
@@ -150,50 +150,60 @@ impl Adam {
     }
 }
 
-impl Optimizer for Adam {
-    fn name(&self) -> &'static str {
-        "adam"
-    }
+/// Implements [`Optimizer`] for a wrapper around [`AdamCore`] (a struct with a `core` field):
+/// Adam and AdamW differ only in their name, their config variant and how weight decay applies.
+macro_rules! impl_adam_family_optimizer {
+    ($ty:ty, $name:literal, $variant:path, $style:expr) => {
+        impl $crate::optim::Optimizer for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
 
-    fn config(&self) -> OptimizerConfig {
-        OptimizerConfig::Adam(self.core.config.clone())
-    }
+            fn config(&self) -> $crate::optim::OptimizerConfig {
+                $variant(self.core.config.clone())
+            }
 
-    fn step_count(&self) -> u64 {
-        self.core.state.step
-    }
+            fn step_count(&self) -> u64 {
+                self.core.state.step
+            }
 
-    fn step(
-        &mut self,
-        params: &mut ParamStore,
-        lr: f64,
-        grad_scale: f32,
-    ) -> Result<(), OptimError> {
-        self.core.step(params, lr, grad_scale, DecayStyle::L2)
-    }
+            fn step(
+                &mut self,
+                params: &mut $crate::params::ParamStore,
+                lr: f64,
+                grad_scale: f32,
+            ) -> Result<(), $crate::optim::OptimError> {
+                self.core.step(params, lr, grad_scale, $style)
+            }
 
-    fn state_slots(&self) -> &'static [&'static str] {
-        ADAM_SLOTS
-    }
+            fn state_slots(&self) -> &'static [&'static str] {
+                $crate::optim::adam::ADAM_SLOTS
+            }
 
-    fn state_buffers(&self) -> Vec<Vec<&[f32]>> {
-        self.core.state.views()
-    }
+            fn state_buffers(&self) -> Vec<Vec<&[f32]>> {
+                self.core.state.views()
+            }
 
-    fn load_state(
-        &mut self,
-        params: &ParamStore,
-        step: u64,
-        buffers: Vec<Vec<Vec<f32>>>,
-    ) -> Result<(), OptimError> {
-        self.core.state.load(params, step, buffers)
-    }
+            fn load_state(
+                &mut self,
+                params: &$crate::params::ParamStore,
+                step: u64,
+                buffers: Vec<Vec<Vec<f32>>>,
+            ) -> Result<(), $crate::optim::OptimError> {
+                self.core.state.load(params, step, buffers)
+            }
+        }
+    };
 }
+pub(crate) use impl_adam_family_optimizer;
+
+impl_adam_family_optimizer!(Adam, "adam", OptimizerConfig::Adam, DecayStyle::L2);
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::super::test_support::*;
     use super::super::unscale_factor;
+    use super::super::Optimizer;
     use super::*;
     use crate::rng::Rng;
 

@@ -2,9 +2,8 @@
 //! weight decay `p ← p·(1 − lr·wd)` applied before the adaptive step (Loshchilov & Hutter).
 //! The kernel is [`AdamCore`](super::adam) with [`DecayStyle::Decoupled`].
 
-use super::adam::{AdamConfig, AdamCore, DecayStyle, ADAM_SLOTS};
-use super::{OptimError, Optimizer, OptimizerConfig};
-use crate::params::ParamStore;
+use super::adam::{impl_adam_family_optimizer, AdamConfig, AdamCore, DecayStyle};
+use super::{OptimError, OptimizerConfig};
 
 /// `torch.optim.AdamW` (decoupled weight decay).
 #[derive(Debug, Clone)]
@@ -22,46 +21,12 @@ impl AdamW {
     }
 }
 
-impl Optimizer for AdamW {
-    fn name(&self) -> &'static str {
-        "adamw"
-    }
-
-    fn config(&self) -> OptimizerConfig {
-        OptimizerConfig::AdamW(self.core.config.clone())
-    }
-
-    fn step_count(&self) -> u64 {
-        self.core.state.step
-    }
-
-    fn step(
-        &mut self,
-        params: &mut ParamStore,
-        lr: f64,
-        grad_scale: f32,
-    ) -> Result<(), OptimError> {
-        self.core
-            .step(params, lr, grad_scale, DecayStyle::Decoupled)
-    }
-
-    fn state_slots(&self) -> &'static [&'static str] {
-        ADAM_SLOTS
-    }
-
-    fn state_buffers(&self) -> Vec<Vec<&[f32]>> {
-        self.core.state.views()
-    }
-
-    fn load_state(
-        &mut self,
-        params: &ParamStore,
-        step: u64,
-        buffers: Vec<Vec<Vec<f32>>>,
-    ) -> Result<(), OptimError> {
-        self.core.state.load(params, step, buffers)
-    }
-}
+impl_adam_family_optimizer!(
+    AdamW,
+    "adamw",
+    OptimizerConfig::AdamW,
+    DecayStyle::Decoupled
+);
 
 #[cfg(test)]
 mod tests {
