@@ -31,7 +31,7 @@ fn small_cnn_learns_mnist_digits() {
     let preset = preset("cnn", &["channels=4,8"]);
     let model = preset.model().unwrap();
     let mut params = model.init_params(3).unwrap();
-    let mut devices = Devices::open(DeviceChoice::Sim).unwrap();
+    let mut devices = Devices::open(DeviceChoice::Sim, None).unwrap();
     let batch_size = 32;
     let options = PlanOptions::new(ChipFamily::M4);
     let mut exec = TrainingExecutor::new(
@@ -98,7 +98,7 @@ fn tiny_llama_learns_a_synthetic_next_token_task() {
     );
     let model = preset.model().unwrap();
     let mut params: ParamStore = model.init_params(5).unwrap();
-    let mut devices = Devices::open(DeviceChoice::Sim).unwrap();
+    let mut devices = Devices::open(DeviceChoice::Sim, None).unwrap();
     let options = PlanOptions::new(ChipFamily::M4);
     let mut exec = TrainingExecutor::new(
         &model,
@@ -157,7 +157,7 @@ fn two_accumulated_micro_batches_equal_one_double_batch() {
 
     let run = |batch_size: usize, accum: u32| -> ParamStore {
         let mut params = model.init_params(9).unwrap();
-        let mut devices = Devices::open(DeviceChoice::Sim).unwrap();
+        let mut devices = Devices::open(DeviceChoice::Sim, None).unwrap();
         let mut exec = TrainingExecutor::new(
             &model,
             batch_size,

@@ -38,6 +38,9 @@ pub struct BenchArgs {
     /// Chip to plan for on the simulator.
     #[arg(long, default_value = "m4")]
     chip: String,
+    /// MIL dialect of the ANE kernels instead of the chip's: ios16 or ios18.
+    #[arg(long, value_name = "ios16|ios18")]
+    ane_dialect: Option<String>,
     /// Optimizer: sgd, adam, adamw.
     #[arg(long, default_value = "adam")]
     optimizer: String,
@@ -63,6 +66,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         device: Some(args.device.clone()),
         dw: Some(args.dw.clone()),
         chip: Some(args.chip.clone()),
+        ane_dialect: args.ane_dialect.clone(),
         optimizer: Some(args.optimizer.clone()),
         lr: args.lr,
         seed: Some(args.seed),

@@ -8,7 +8,8 @@
 
 use super::ExecError;
 use ane_compiler::place::Placement;
-use ane_device::{AneDevice, ChipFamily, Device, SimDevice};
+use ane_device::{AneConfig, AneDevice, ChipFamily, Device, SimDevice};
+use ane_mil::Dialect;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -64,6 +65,7 @@ pub struct Devices {
     host: SimDevice,
     on_ane: bool,
     chip: Option<ChipFamily>,
+    dialect: Option<Dialect>,
     note: String,
 }
 
@@ -78,17 +80,25 @@ impl fmt::Debug for Devices {
 }
 
 impl Devices {
-    /// Opens the devices `choice` asks for. `auto` never fails: without an ANE it falls back to
-    /// the simulator and says so in [`Devices::note`].
-    pub fn open(choice: DeviceChoice) -> Result<Devices, ExecError> {
+    /// Opens the devices `choice` asks for; `dialect` forces the MIL dialect of the Neural
+    /// Engine (otherwise `ANE_TRAINER_DIALECT` or the chip's). `auto` never fails: without an ANE
+    /// it falls back to the simulator and says so in [`Devices::note`].
+    pub fn open(choice: DeviceChoice, dialect: Option<Dialect>) -> Result<Devices, ExecError> {
+        let open_ane = || -> Result<AneDevice, String> {
+            let mut config = AneConfig::from_env().map_err(|e| e.to_string())?;
+            if dialect.is_some() {
+                config.dialect = dialect;
+            }
+            AneDevice::with_config(config).map_err(|e| e.to_string())
+        };
         match choice {
             DeviceChoice::Sim => Ok(Devices::simulator(
                 "running ANE kernels on the simulator (--device sim)".into(),
             )),
-            DeviceChoice::Ane => AneDevice::new()
+            DeviceChoice::Ane => open_ane()
                 .map(Devices::neural_engine)
                 .map_err(|e| ExecError::DeviceUnavailable(format!("--device ane: {e}"))),
-            DeviceChoice::Auto => Ok(match AneDevice::new() {
+            DeviceChoice::Auto => Ok(match open_ane() {
                 Ok(device) => Devices::neural_engine(device),
                 Err(e) => Devices::simulator(format!(
                     "running ANE kernels on the simulator (no Neural Engine here: {e})"
@@ -104,21 +114,25 @@ impl Devices {
             host: SimDevice::new(),
             on_ane: false,
             chip: None,
+            dialect: None,
             note,
         }
     }
 
     fn neural_engine(device: AneDevice) -> Devices {
         let chip = device.chip().family;
+        let dialect = device.dialect();
         let note = format!(
-            "running ANE kernels on the Neural Engine ({})",
-            device.chip().brand
+            "running ANE kernels on the Neural Engine ({}, MIL dialect {})",
+            device.chip().brand,
+            dialect.opset()
         );
         Devices {
             ane: Box::new(device),
             host: SimDevice::new(),
             on_ane: true,
             chip: Some(chip),
+            dialect: Some(dialect),
             note,
         }
     }
@@ -131,6 +145,11 @@ impl Devices {
     /// The chip family of the Neural Engine, when one is used.
     pub fn chip(&self) -> Option<ChipFamily> {
         self.chip
+    }
+
+    /// The MIL dialect the Neural Engine takes, when one is used.
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.dialect
     }
 
     /// One line saying where kernels run (for stderr).
@@ -175,11 +194,13 @@ mod tests {
 
     #[test]
     fn auto_always_opens_something() {
-        let devices = Devices::open(DeviceChoice::Auto).unwrap();
+        let devices = Devices::open(DeviceChoice::Auto, None).unwrap();
         if !cfg!(target_os = "macos") {
             assert!(!devices.on_neural_engine());
             assert!(devices.note().contains("simulator"), "{}", devices.note());
-            let err = Devices::open(DeviceChoice::Ane).unwrap_err().to_string();
+            let err = Devices::open(DeviceChoice::Ane, None)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("--device sim"), "{err}");
         }
     }

@@ -126,7 +126,7 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport, TrainError> {
     let config = TrainConfig::resolve(&options.settings, |_, _| PathBuf::new())?;
     let (preset, model) = setup::build_model(&config)?;
     let mut params = model.init_params(config.seed)?;
-    let mut devices = setup::open_devices(config.device)?;
+    let mut devices = setup::open_devices(&config)?;
     let plan_options = setup::plan_options(&config, &devices)?;
     let mut exec = TrainingExecutor::new(
         &model,

@@ -21,6 +21,8 @@ use crate::optim::{OptimizerConfig, ScheduleKind};
 use ane_compiler::lower::Precision;
 use ane_compiler::place::DwPlacement;
 use ane_device::ChipFamily;
+use ane_mil::chip::parse_dialect;
+use ane_mil::Dialect;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -123,6 +125,11 @@ pub struct TrainSettings {
     #[arg(long, value_name = "CHIP")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chip: Option<String>,
+    /// MIL dialect of the ANE kernels instead of the chip's: ios16 (`program(1.0)`, M1–M3) or
+    /// ios18 (`program(1.3)`, M4 and later).
+    #[arg(long, value_name = "ios16|ios18")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ane_dialect: Option<String>,
     /// Loss scale: `dynamic` (default for fp16) or a fixed number.
     #[arg(long, value_name = "dynamic|SCALE")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,7 +230,7 @@ impl TrainSettings {
         let mut base = self.clone();
         overlay_fields!(base, top; model, widths, dataset, data_dir, download, normalize, epochs,
             steps, batch_size, accum, optimizer, lr, momentum, nesterov, weight_decay, schedule,
-            clip, seed, device, precision, dw, chip, loss_scale, loss_scale_growth_interval,
+            clip, seed, device, precision, dw, chip, ane_dialect, loss_scale, loss_scale_growth_interval,
             eval_every, save_every, keep_checkpoints, eval_batch_size, log_every, out, init);
         if top.model.is_some() && top.model != self.model {
             // A different model: flags written for the old one do not carry over.
@@ -272,6 +279,7 @@ impl TrainSettings {
             precision: Some(precision_name(config.precision).to_string()),
             dw: Some(dw_name(config.dw).to_string()),
             chip: Some(config.chip.clone()),
+            ane_dialect: config.ane_dialect.clone(),
             loss_scale: Some(match config.loss_scale {
                 None => "dynamic".to_string(),
                 Some(s) => s.to_string(),
@@ -331,6 +339,9 @@ pub struct TrainConfig {
     pub dw: DwPlacement,
     /// The chip planned for on the simulator (`m4`).
     pub chip: String,
+    /// The MIL dialect forced on ANE kernels (`ios16`, `ios18`); `None` follows the chip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ane_dialect: Option<String>,
     /// A fixed loss scale, or `None` for dynamic scaling.
     pub loss_scale: Option<f32>,
     /// Finite steps before a dynamic scale grows.
@@ -459,6 +470,13 @@ impl TrainConfig {
             .unwrap_or_else(|| "m4".into())
             .to_ascii_lowercase();
         parse_chip(&chip)?;
+        let ane_dialect = match &s.ane_dialect {
+            None => None,
+            Some(text) => {
+                parse_dialect(text).map_err(|e| bad("ane-dialect", text, &e))?;
+                Some(text.trim().to_ascii_lowercase())
+            }
+        };
         let loss_scale = match s.loss_scale.as_deref() {
             None | Some("dynamic") => None,
             Some(text) => match text.parse::<f32>() {
@@ -516,6 +534,7 @@ impl TrainConfig {
             device,
             dw,
             chip,
+            ane_dialect,
             loss_scale,
             loss_scale_growth_interval,
             eval_every: s.eval_every,
@@ -546,6 +565,20 @@ impl TrainConfig {
     /// The chip family planned for when no Neural Engine is used.
     pub fn chip_family(&self) -> Result<ChipFamily, TrainError> {
         parse_chip(&self.chip)
+    }
+
+    /// The MIL dialect forced by `--ane-dialect`, if any.
+    pub fn dialect_override(&self) -> Result<Option<Dialect>, TrainError> {
+        match &self.ane_dialect {
+            None => Ok(None),
+            Some(text) => parse_dialect(text)
+                .map(Some)
+                .map_err(|reason| TrainError::Setting {
+                    key: "ane-dialect".into(),
+                    value: text.clone(),
+                    reason,
+                }),
+        }
     }
 
     /// Settings that must not change when a run is resumed (they change the model, the data
@@ -723,7 +756,7 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named() {
-        let cases: [(TrainSettings, &str); 9] = [
+        let cases: [(TrainSettings, &str); 10] = [
             (
                 TrainSettings {
                     model: Some("resnet".into()),
@@ -788,6 +821,13 @@ mod tests {
                 },
                 "chip",
             ),
+            (
+                TrainSettings {
+                    ane_dialect: Some("ios17".into()),
+                    ..Default::default()
+                },
+                "ane-dialect",
+            ),
         ];
         for (settings, needle) in cases {
             let err = resolve(&settings).unwrap_err().to_string();
@@ -795,5 +835,26 @@ mod tests {
         }
         let err = TrainSettings::from_toml_str("batch-sise = 3").unwrap_err();
         assert!(err.contains("batch-sise"), "{err}");
+    }
+
+    #[test]
+    fn ane_dialect_overrides_the_planned_chips_dialect() {
+        use crate::executor::Devices;
+        let devices = Devices::simulator("test".into());
+        let plain = resolve(&TrainSettings::default()).unwrap();
+        assert_eq!(plain.dialect_override().unwrap(), None);
+        let options = super::super::setup::plan_options(&plain, &devices).unwrap();
+        assert_eq!(options.chip.dialect, Dialect::Ios18, "m4 takes ios18");
+        let forced = resolve(&TrainSettings {
+            ane_dialect: Some("IOS16".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(forced.ane_dialect.as_deref(), Some("ios16"));
+        let options = super::super::setup::plan_options(&forced, &devices).unwrap();
+        assert_eq!(options.chip.dialect, Dialect::Ios16);
+        // The override survives the config file round trip.
+        let toml_text = toml::to_string(&TrainSettings::from_config(&forced)).unwrap();
+        assert!(toml_text.contains("ane-dialect = \"ios16\""), "{toml_text}");
     }
 }

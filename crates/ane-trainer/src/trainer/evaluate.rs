@@ -100,7 +100,7 @@ pub fn evaluate_checkpoint(
     setup::check_fits(&preset, &model, &dataset)?;
     let mut params = model.init_params(config.seed)?;
     checkpoint.restore_params(&mut params)?;
-    let mut devices = setup::open_devices(config.device)?;
+    let mut devices = setup::open_devices(&config)?;
     if options.verbose {
         eprintln!("{}", devices.note());
     }

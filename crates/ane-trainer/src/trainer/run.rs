@@ -174,7 +174,7 @@ pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSumm
         }
     ));
 
-    let mut devices = setup::open_devices(config.device)?;
+    let mut devices = setup::open_devices(&config)?;
     log(devices.note());
     let plan_options = setup::plan_options(&config, &devices)?;
     let compile_start = Instant::now();

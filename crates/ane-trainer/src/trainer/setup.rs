@@ -4,7 +4,7 @@
 use super::config::TrainConfig;
 use super::error::TrainError;
 use crate::data::{load_dataset, ImageDataset, LoadOptions};
-use crate::executor::{DeviceChoice, Devices};
+use crate::executor::Devices;
 use crate::nn::{InputSpec, Model, Preset};
 use ane_compiler::plan::PlanOptions;
 
@@ -75,18 +75,24 @@ pub fn check_fits(
     Ok(())
 }
 
-/// Opens the configured devices.
-pub fn open_devices(choice: DeviceChoice) -> Result<Devices, TrainError> {
-    Ok(Devices::open(choice)?)
+/// Opens the configured devices (the Neural Engine printing the `--ane-dialect` dialect when
+/// one is forced).
+pub fn open_devices(config: &TrainConfig) -> Result<Devices, TrainError> {
+    Ok(Devices::open(config.device, config.dialect_override()?)?)
 }
 
-/// Plan options: the Neural Engine's own chip when it is used, else the configured one.
+/// Plan options: the Neural Engine's own chip and dialect when it is used, else the configured
+/// chip; `--ane-dialect` overrides the dialect either way.
 pub fn plan_options(config: &TrainConfig, devices: &Devices) -> Result<PlanOptions, TrainError> {
     let chip = match devices.chip() {
         Some(chip) => chip,
         None => config.chip_family()?,
     };
-    Ok(PlanOptions::new(chip)
+    let mut options = PlanOptions::new(chip)
         .with_precision(config.precision)
-        .with_dw(config.dw))
+        .with_dw(config.dw);
+    if let Some(dialect) = config.dialect_override()?.or(devices.dialect()) {
+        options.chip.dialect = dialect;
+    }
+    Ok(options)
 }
