@@ -19,9 +19,10 @@
 //! safetensors headers, and that every tensor is present, fp32 and shaped like the model.
 //!
 //! [`load_init_weights`] (the CLI's `--init FILE`) copies matching weights from any safetensors
-//! file into a fresh model.
+//! file into a fresh model; [`save_weights`] writes a model's weights alone as one file.
 
 mod atomic;
+mod export;
 mod init;
 mod load;
 mod rotation;
@@ -31,6 +32,7 @@ mod tensors;
 #[cfg(test)]
 mod tests;
 
+pub use export::save_weights;
 pub use init::{load_init_weights, InitReport};
 pub use load::Checkpoint;
 pub use rotation::{latest, save_step, step_dir_name};

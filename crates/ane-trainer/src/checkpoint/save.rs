@@ -167,7 +167,7 @@ pub(crate) fn write_staged(
     write_file_atomic(staging, SIDECAR_FILE, &json)
 }
 
-fn model_tensors(params: &ParamStore) -> Vec<(String, F32Tensor<'_>)> {
+pub(super) fn model_tensors(params: &ParamStore) -> Vec<(String, F32Tensor<'_>)> {
     params
         .params()
         .iter()
