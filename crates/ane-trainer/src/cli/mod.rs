@@ -13,7 +13,7 @@ pub(crate) mod train;
 
 /// Train neural networks on the Apple Neural Engine (or its simulator).
 #[derive(Parser, Debug)]
-#[command(name = "ane-trainer", version, about)]
+#[command(name = "ane-trainer", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
