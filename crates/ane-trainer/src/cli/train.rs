@@ -2,10 +2,15 @@
 //! sample) and print its test accuracy.
 
 use super::output::emit;
-use ane_trainer::trainer::{train, ProgressMode, RunOptions, TrainSettings};
+use ane_trainer::trainer::{train, ProgressMode, RunOptions, TrainError, TrainSettings};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 /// Flags of `ane-trainer train`.
 #[derive(Args, Debug)]
@@ -44,13 +49,37 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         } else {
             ProgressMode::Auto
         },
+        interrupt: Some(install_interrupt_handler()?),
         ..RunOptions::default()
     };
-    let summary = train(&settings, &options)?;
+    let summary = match train(&settings, &options) {
+        Ok(summary) => summary,
+        Err(err @ TrainError::Interrupted { .. }) => {
+            eprintln!("{err}");
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
+        Err(err) => return Err(err.into()),
+    };
     if args.json {
         emit(&serde_json::to_string_pretty(&summary)?)?;
     } else {
         emit(&format!("{summary}"))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first Ctrl-C (or SIGTERM) asks the run to stop after the current step with a checkpoint;
+/// a second one ends the process at once (checkpoints are atomic, so none is left torn).
+fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    ctrlc::set_handler(move || {
+        if seen.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!(
+            "\ninterrupt: finishing this step and saving a checkpoint (interrupt again to stop at once)"
+        );
+    })?;
+    Ok(flag)
 }

@@ -19,6 +19,24 @@ pub enum TrainError {
     /// Settings that cannot be combined.
     #[error("{0}")]
     Conflict(String),
+    /// The run was interrupted (Ctrl-C, SIGTERM, or the caller's flag) and stopped cleanly after
+    /// a whole step, with a checkpoint.
+    #[error(
+        "interrupted at step {step} of {total}; checkpoint saved in {}; continue with \
+         `ane-trainer train --resume {}`",
+        checkpoint.display(),
+        out.display()
+    )]
+    Interrupted {
+        /// Updates done.
+        step: u64,
+        /// The run's length.
+        total: u64,
+        /// The checkpoint holding `step`.
+        checkpoint: PathBuf,
+        /// The run directory.
+        out: PathBuf,
+    },
     /// A `--config` file is not valid.
     #[error("{}: {reason}", path.display())]
     ConfigFile {

@@ -29,6 +29,8 @@ use ane_compiler::abi::HostValue;
 use ane_compiler::lower::Precision;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Consecutive skipped updates (inf/NaN gradients) after which an fp16 run is declared diverged.
@@ -46,6 +48,9 @@ pub struct RunOptions {
     pub progress: ProgressMode,
     /// Where default run directories are created (`runs`).
     pub runs_root: PathBuf,
+    /// When this flag becomes true (a Ctrl-C handler sets it), the run stops after the current
+    /// step, saves a checkpoint and returns [`TrainError::Interrupted`].
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for RunOptions {
@@ -55,6 +60,7 @@ impl Default for RunOptions {
             stop_after: None,
             progress: ProgressMode::Auto,
             runs_root: PathBuf::from("runs"),
+            interrupt: None,
         }
     }
 }
@@ -357,6 +363,23 @@ pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSumm
             loss_scale: outcome.loss_scale,
             samples_per_sec: rate.per_sec(),
         });
+        let interrupted = options
+            .interrupt
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst));
+        if interrupted && step < last_step {
+            progress.finish();
+            let checkpoint = match last_saved {
+                Some((saved, path)) if saved == step => path,
+                _ => save_checkpoint(&config, &params, &rule, step, stream.cursor())?,
+            };
+            return Err(TrainError::Interrupted {
+                step,
+                total,
+                checkpoint,
+                out: config.out.clone(),
+            });
+        }
     }
     progress.finish();
 
