@@ -21,21 +21,23 @@ fn parallel_over_tasks(tasks: usize, flops_per_task: usize) -> bool {
     threads > 1 && tasks > 1 && (tasks >= 2 * threads || flops_per_task < 1 << 22)
 }
 
-/// Runs `task(index, output_chunk, parallel_gemm)` for every (image, group) chunk of `out`.
+/// Runs `task(index, output_chunk, parallel_gemm)` for every (image, group) chunk of `out`;
+/// with `parallel` false, all on the calling thread.
 fn for_each_task<T: Send>(
     out: &mut [T],
     chunk: usize,
     flops_per_task: usize,
+    parallel: bool,
     task: impl Fn(usize, &mut [T], bool) -> Result<(), CpuError> + Sync,
 ) -> Result<(), CpuError> {
     let tasks = out.len() / chunk;
-    if parallel_over_tasks(tasks, flops_per_task) {
+    if parallel && parallel_over_tasks(tasks, flops_per_task) {
         out.par_chunks_mut(chunk)
             .enumerate()
             .try_for_each(|(index, c)| task(index, c, false))
     } else {
         for (index, c) in out.chunks_mut(chunk).enumerate() {
-            task(index, c, true)?;
+            task(index, c, parallel)?;
         }
         Ok(())
     }
@@ -90,6 +92,7 @@ pub(super) fn run_conv<T: Storage>(
     w: &[f32],
     bias: Option<&[f32]>,
     out: &mut [T],
+    parallel: bool,
 ) -> Result<(), CpuError> {
     let in_chunk = geo.cin_g * geo.in_plane();
     let out_chunk = geo.cout_g * geo.out_plane();
@@ -138,6 +141,13 @@ pub(super) fn run_conv<T: Storage>(
             };
             let compute = |result: &mut [f32]| {
                 let accumulate = fill_bias(result, bias, g * geo.cout_g, geo.out_plane());
+                if rows == 0 {
+                    // No input channels: the output is the bias (or zero).
+                    if !accumulate {
+                        result.fill(0.0);
+                    }
+                    return Ok(());
+                }
                 let w_mat = MatRef::row_major(w_g, geo.cout_g, rows)?;
                 if pointwise || geo.in_sp.len() != 2 {
                     let cols = if pointwise {
@@ -184,6 +194,7 @@ pub(super) fn run_conv<T: Storage>(
         out,
         out_chunk,
         2 * geo.cout_g * rows * geo.out_plane(),
+        parallel,
         task,
     )
 }
@@ -195,6 +206,7 @@ pub(super) fn run_conv_transpose<T: Storage>(
     w: &[f32],
     bias: Option<&[f32]>,
     out: &mut [T],
+    parallel: bool,
 ) -> Result<(), CpuError> {
     let in_chunk = geo.cin_g * geo.in_plane();
     let out_chunk = geo.cout_g * geo.out_plane();
@@ -236,7 +248,7 @@ pub(super) fn run_conv_transpose<T: Storage>(
                 if !fill_bias(result, bias, g * geo.cout_g, geo.out_plane()) {
                     result.fill(0.0);
                 }
-                if geo.in_plane() > 0 {
+                if geo.in_plane() > 0 && geo.cin_g > 0 && col_rows > 0 {
                     gemm_f32(
                         MatMut::row_major(col, col_rows, geo.in_plane())?,
                         MatRef::row_major(w_g, geo.cin_g, col_rows)?.t(),
@@ -255,6 +267,7 @@ pub(super) fn run_conv_transpose<T: Storage>(
         out,
         out_chunk,
         2 * col_rows * geo.cin_g * geo.in_plane(),
+        parallel,
         task,
     )
 }
