@@ -11,8 +11,8 @@
 //! The f16 entry points convert to f32 (slice conversions), compute in f32 and round the result
 //! once: measured faster than im2col in f16 + `gemm`'s f16 kernel (see benches/conv.rs).
 //! Callers work out padding: [`same_padding`] gives MIL's `same` / `same_lower` split.
-//! [`ConvPlan`] / [`ConvTransposePlan`] check the geometry once and run into caller-owned f32
-//! buffers (the simulator's entry points).
+//! [`ConvPlan`] checks the geometry once and runs either op into caller-owned f32 buffers (the
+//! simulator's entry point).
 
 use crate::convert::Storage;
 use crate::error::CpuError;
@@ -404,7 +404,7 @@ mod im2col;
 mod plan;
 mod run;
 
-pub use plan::{ConvPlan, ConvTransposePlan};
+pub use plan::ConvPlan;
 
 #[cfg(test)]
 mod tests;

@@ -138,7 +138,7 @@ fn check_conv(xs: &[usize], ws: &[usize], with_bias: bool, p: &ConvParams) {
     assert_eq!(got.shape, shape, "{xs:?} * {ws:?}");
     assert_close(&got.data, &expected, 1e-5);
     // The plan API computes the same bits, on one thread or many.
-    let plan = ConvPlan::new(xs, ws, p).unwrap();
+    let plan = ConvPlan::conv(xs, ws, p).unwrap();
     assert_eq!(plan.output_shape(), got.shape);
     for parallel in [false, true] {
         let mut out = vec![f32::NAN; got.data.len()];
@@ -336,7 +336,7 @@ fn check_conv_transpose(xs: &[usize], ws: &[usize], with_bias: bool, p: &ConvTra
     let (expected, shape) = reference_conv_transpose(&x, xs, &w, ws, bias, p);
     assert_eq!(got.shape, shape);
     assert_close(&got.data, &expected, 1e-5);
-    let plan = ConvTransposePlan::new(xs, ws, p).unwrap();
+    let plan = ConvPlan::conv_transpose(xs, ws, p).unwrap();
     assert_eq!(plan.output_shape(), got.shape);
     for parallel in [false, true] {
         let mut out = vec![f32::NAN; got.data.len()];
@@ -351,7 +351,7 @@ fn check_conv_transpose(xs: &[usize], ws: &[usize], with_bias: bool, p: &ConvTra
 
 #[test]
 fn plans_reject_wrong_slice_lengths() {
-    let plan = ConvPlan::new(&[1, 2, 5], &[3, 2, 3], &ConvParams::new(1)).unwrap();
+    let plan = ConvPlan::conv(&[1, 2, 5], &[3, 2, 3], &ConvParams::new(1)).unwrap();
     let (x, w, mut out) = (vec![0.0; 10], vec![0.0; 18], vec![0.0; 9]);
     assert!(plan.run_f32(&x, &w, None, &mut out, false).is_ok());
     assert!(plan.run_f32(&x[1..], &w, None, &mut out, false).is_err());
@@ -360,7 +360,7 @@ fn plans_reject_wrong_slice_lengths() {
     assert!(plan
         .run_f32(&x, &w, Some(&[1.0; 2]), &mut out, false)
         .is_err());
-    let t = ConvTransposePlan::new(&[1, 2, 3], &[2, 3, 3], &tparams(&[1], &[1], &[0], &[5], 1))
+    let t = ConvPlan::conv_transpose(&[1, 2, 3], &[2, 3, 3], &tparams(&[1], &[1], &[0], &[5], 1))
         .unwrap();
     let mut out = vec![0.0; 15];
     assert!(t.run_f32(&x[..6], &w, None, &mut out, false).is_ok());
@@ -370,14 +370,14 @@ fn plans_reject_wrong_slice_lengths() {
 
 #[test]
 fn convolutions_without_input_channels_give_the_bias() {
-    let plan = ConvPlan::new(&[2, 0, 4], &[3, 0, 2], &ConvParams::new(1)).unwrap();
+    let plan = ConvPlan::conv(&[2, 0, 4], &[3, 0, 2], &ConvParams::new(1)).unwrap();
     let mut out = vec![f32::NAN; 2 * 3 * 3];
     plan.run_f32(&[], &[], Some(&[1.0, 2.0, 3.0]), &mut out, true)
         .unwrap();
     assert_eq!(out, [[1.0; 3], [2.0; 3], [3.0; 3]].concat().repeat(2));
     plan.run_f32(&[], &[], None, &mut out, false).unwrap();
     assert!(out.iter().all(|&v| v == 0.0));
-    let t = ConvTransposePlan::new(&[1, 0, 3], &[0, 2, 2], &tparams(&[1], &[1], &[0], &[4], 1))
+    let t = ConvPlan::conv_transpose(&[1, 0, 3], &[0, 2, 2], &tparams(&[1], &[1], &[0], &[4], 1))
         .unwrap();
     let mut out = vec![f32::NAN; 8];
     t.run_f32(&[], &[], Some(&[5.0, 6.0]), &mut out, true)

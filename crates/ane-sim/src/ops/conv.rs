@@ -91,7 +91,7 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         groups,
     };
     let plan =
-        ConvPlan::new(&x.shape, &w_shape, &params).map_err(|e| cx.internal(e.to_string()))?;
+        ConvPlan::conv(&x.shape, &w_shape, &params).map_err(|e| cx.internal(e.to_string()))?;
     if plan.output_shape() != out.shape {
         return Err(cx.internal(format!(
             "convolution gives {:?}, the output is typed {:?}",

@@ -1,5 +1,5 @@
 //! `conv_transpose`: the gradient of `conv` with respect to its input. This file is MIL glue
-//! (arguments, pad type, f16 widening); the computation is `ane_cpu::conv::ConvTransposePlan`:
+//! (arguments, pad type, f16 widening); the computation is `ane_cpu::conv::ConvPlan`:
 //! per (image, group), `col = W_gᵀ · x_g` scatter-added into the output (input position `i`
 //! with tap `k` lands on `i·stride + k·dilation − pad_before`, dropped outside the output). The
 //! output starts as the bias; f16 results are rounded once.
@@ -15,7 +15,7 @@ use crate::ops::conv::{internal, with_operands, Param};
 use crate::ops::window::{custom_pads, effective, pad_type, per_dim};
 use crate::prepare::op_cx::OpCx;
 use crate::storage::Kind;
-use ane_cpu::conv::{ConvTransposeParams, ConvTransposePlan};
+use ane_cpu::conv::{ConvPlan, ConvTransposeParams};
 use ane_mil::ops::shape::PadType;
 
 pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
@@ -58,7 +58,7 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         output_size: out.shape[2..].to_vec(),
         groups,
     };
-    let plan = ConvTransposePlan::new(&x.shape, &w_shape, &params)
+    let plan = ConvPlan::conv_transpose(&x.shape, &w_shape, &params)
         .map_err(|e| cx.internal(e.to_string()))?;
     if plan.output_shape() != out.shape {
         return Err(cx.internal(format!(
@@ -86,7 +86,7 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
 
 #[derive(Debug)]
 struct ConvTranspose {
-    plan: ConvTransposePlan,
+    plan: ConvPlan,
     x: Lid,
     weight: Param,
     bias: Option<Param>,
