@@ -14,6 +14,12 @@ use rayon::prelude::*;
 /// Elements of an im2col band that fit comfortably in a core's L2 cache (256 KiB of f32).
 const L2_BAND_ELEMENTS: usize = 1 << 16;
 
+/// Fewest output columns in a band (unless the image is narrower). The `gemm` crate blocks K
+/// by `k` alone except for products with `m, n ≤ 64` (K capped at 512) and `n = 1` (a GEMV);
+/// bands wider than 64 keep each output's summation order the same as one GEMM over the whole
+/// image, so banding never changes a result bit.
+const MIN_BAND_COLUMNS: usize = 65;
+
 /// Whether to run (image, group) tasks in parallel with single-threaded GEMMs (many tasks, or
 /// tasks too small for a parallel GEMM to pay) rather than one by one with a parallel GEMM.
 fn parallel_over_tasks(tasks: usize, flops_per_task: usize) -> bool {
@@ -108,12 +114,17 @@ pub(super) fn run_conv<T: Storage>(
         let direct_in = T::as_f32(x_task);
         // 2-D convs are expanded and multiplied a band of output rows at a time, so the
         // im2col band stays in L2 cache between being written and being read by the GEMM.
-        let band_rows = if geo.in_sp.len() == 2 && !pointwise {
-            (L2_BAND_ELEMENTS / (rows * geo.out_sp[1]).max(1)).clamp(1, geo.out_sp[0])
+        // Bands hold at least `min_rows` rows: a short last band joins the one before it.
+        let (band_rows, min_rows) = if geo.in_sp.len() == 2 && !pointwise {
+            let out_w = geo.out_sp[1].max(1);
+            let min_rows = MIN_BAND_COLUMNS.div_ceil(out_w).min(geo.out_sp[0]);
+            let rows_in_l2 = L2_BAND_ELEMENTS / (rows * out_w).max(1);
+            (rows_in_l2.max(min_rows).clamp(1, geo.out_sp[0]), min_rows)
         } else {
-            geo.out_sp[0]
+            (geo.out_sp[0], 0)
         };
-        let band_len = rows * band_rows * (geo.out_plane() / geo.out_sp[0].max(1));
+        let widest_band = (band_rows + min_rows.saturating_sub(1)).min(geo.out_sp[0]);
+        let band_len = rows * widest_band * (geo.out_plane() / geo.out_sp[0].max(1));
         // Scratch: [widened input][im2col band][f32 output], each only when needed.
         let lens = [
             if direct_in.is_some() { 0 } else { in_chunk },
@@ -166,15 +177,21 @@ pub(super) fn run_conv<T: Storage>(
                         parallel,
                     );
                 }
-                let out_w = geo.out_sp[1];
-                for first in (0..geo.out_sp[0]).step_by(band_rows) {
-                    let band = first..(first + band_rows).min(geo.out_sp[0]);
+                let (out_w, out_h) = (geo.out_sp[1], geo.out_sp[0]);
+                let mut first = 0;
+                while first < out_h {
+                    let mut end = (first + band_rows).min(out_h);
+                    if out_h - end < min_rows {
+                        end = out_h;
+                    }
+                    let band = first..end;
+                    first = end;
                     let width = band.len() * out_w;
                     let band_col = &mut col[..rows * width];
-                    im2col_2d(geo, input, band_col, band);
+                    im2col_2d(geo, input, band_col, band.clone());
                     gemm_f32(
                         MatMut::new(
-                            &mut result[first * out_w..],
+                            &mut result[band.start * out_w..],
                             geo.cout_g,
                             width,
                             geo.out_plane(),

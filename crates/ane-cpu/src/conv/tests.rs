@@ -567,3 +567,37 @@ fn f16_storage_matches_rounded_f32_for_every_path() {
     .unwrap();
     assert_eq!(got.data, f32_to_f16_vec(&wide.data));
 }
+
+#[test]
+fn banded_2d_convs_sum_like_one_gemm_over_the_image() {
+    // K = 128·9 = 1152 > 512 and C_out = 16 ≤ 64: an L2-sized band would be 50 columns wide, a
+    // product the gemm crate blocks differently; bands are kept wider so the bits match one
+    // GEMM over the whole im2col matrix.
+    let (xs, ws) = ([1, 128, 12, 12], [16, 128, 3, 3]);
+    let p = ConvParams::new(2);
+    let x = random_vec(xs.iter().product(), 31);
+    let w = random_vec(ws.iter().product(), 32);
+    let plan = ConvPlan::conv(&xs, &ws, &p).unwrap();
+    let mut banded = vec![0f32; 16 * 100];
+    plan.run_f32(&x, &w, None, &mut banded, false).unwrap();
+    let geo = conv_geometry(&xs, &ws, &p).unwrap();
+    let mut col = vec![0f32; 1152 * 100];
+    super::im2col::im2col(&geo, &x, &mut col);
+    let mut whole = vec![0f32; 16 * 100];
+    crate::gemm::gemm_f32(
+        crate::gemm::MatMut::row_major(&mut whole, 16, 100).unwrap(),
+        crate::gemm::MatRef::row_major(&w, 16, 1152).unwrap(),
+        crate::gemm::MatRef::row_major(&col, 1152, 100).unwrap(),
+        false,
+        false,
+    )
+    .unwrap();
+    let diff: Vec<usize> = (0..banded.len())
+        .filter(|&i| banded[i].to_bits() != whole[i].to_bits())
+        .map(|i| i % 100)
+        .collect();
+    let mut cols: Vec<usize> = diff.clone();
+    cols.sort();
+    cols.dedup();
+    assert!(diff.is_empty(), "{} differ, columns {cols:?}", diff.len());
+}
