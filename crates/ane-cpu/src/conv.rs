@@ -11,6 +11,8 @@
 //! The f16 entry points convert to f32 (slice conversions), compute in f32 and round the result
 //! once: measured faster than im2col in f16 + `gemm`'s f16 kernel (see benches/conv.rs).
 //! Callers work out padding: [`same_padding`] gives MIL's `same` / `same_lower` split.
+//! [`ConvPlan`] checks the geometry once and runs either op into caller-owned f32 buffers (the
+//! simulator's entry point).
 
 use crate::convert::Storage;
 use crate::error::CpuError;
@@ -146,6 +148,11 @@ impl Geometry {
     }
     fn cout(&self) -> usize {
         self.cout_g * self.groups
+    }
+    fn output_shape(&self) -> Vec<usize> {
+        let mut shape = vec![self.batch, self.cout()];
+        shape.extend_from_slice(&self.out_sp);
+        shape
     }
     fn is_pointwise(&self) -> bool {
         self.kernel.iter().all(|&k| k == 1)
@@ -322,10 +329,9 @@ fn conv_stored<T: Storage>(
     bias: Option<&[f32]>,
 ) -> Result<Tensor<T>, CpuError> {
     check_bias("conv", bias, geo.cout())?;
-    let mut out_shape = vec![geo.batch, geo.cout()];
-    out_shape.extend_from_slice(&geo.out_sp);
+    let out_shape = geo.output_shape();
     let mut out = T::zeroed_vec(num_elements("conv", &out_shape)?);
-    run::run_conv(geo, x, w, bias, &mut out)?;
+    run::run_conv(geo, x, w, bias, &mut out, true)?;
     Ok(Tensor {
         data: out,
         shape: out_shape,
@@ -339,10 +345,9 @@ fn conv_transpose_stored<T: Storage>(
     bias: Option<&[f32]>,
 ) -> Result<Tensor<T>, CpuError> {
     check_bias("conv_transpose", bias, geo.cout())?;
-    let mut out_shape = vec![geo.batch, geo.cout()];
-    out_shape.extend_from_slice(&geo.out_sp);
+    let out_shape = geo.output_shape();
     let mut out = T::zeroed_vec(num_elements("conv_transpose", &out_shape)?);
-    run::run_conv_transpose(geo, x, w, bias, &mut out)?;
+    run::run_conv_transpose(geo, x, w, bias, &mut out, true)?;
     Ok(Tensor {
         data: out,
         shape: out_shape,
@@ -396,7 +401,10 @@ fn conv_transpose_geometry(
 }
 
 mod im2col;
+mod plan;
 mod run;
+
+pub use plan::ConvPlan;
 
 #[cfg(test)]
 mod tests;

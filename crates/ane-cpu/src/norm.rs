@@ -3,15 +3,187 @@
 //! `instance_norm`.
 //!
 //! Statistics are computed in f64 with two passes (mean, then the **biased** variance
-//! `Σ (x − mean)² / n`); `epsilon` goes inside the square root; the normalized value is
-//! produced in f32: `(x − mean) · inv_std · gamma + beta`.
+//! `Σ (x − mean)² / n`); `epsilon` goes inside the square root; `(x − mean) · inv_std` is formed
+//! in f64 and rounded to f32, then scaled by `gamma` and shifted by `beta` in f32.
+//! `batch_norm` computes `(x − mean_c) · scale_c + beta_c` with
+//! `scale_c = gamma_c / sqrt(variance_c + epsilon)` folded in f64.
+//!
+//! The kernels ([`normalize_blocks_f32`], [`BatchNormPlan`]) write into caller-owned buffers
+//! without allocating (the simulator's entry points); the tensor functions wrap them.
 
 use crate::error::CpuError;
 use crate::layout::{inverse_permutation, permute};
+use crate::reduce::Blocks;
 use crate::shape::{normalize_axes, reduction_view};
 use crate::tensor::{Tensor, TensorRef};
 use crate::threads::ELEMENTWISE_CHUNK;
 use rayon::prelude::*;
+
+/// How normalized values are scaled and shifted (absent parameters mean 1 and 0).
+#[derive(Debug, Clone, Copy)]
+pub enum NormAffine<'a> {
+    /// `gamma`/`beta` indexed by the position along the normalized dim `r` (`layer_norm`).
+    PerPosition {
+        /// Scale per position (`r` elements).
+        gamma: Option<&'a [f32]>,
+        /// Shift per position (`r` elements).
+        beta: Option<&'a [f32]>,
+    },
+    /// `gamma`/`beta` indexed by channel `outer_index % channels` (`instance_norm`).
+    PerChannel {
+        /// Scale per channel.
+        gamma: Option<&'a [f32]>,
+        /// Shift per channel.
+        beta: Option<&'a [f32]>,
+        /// Number of channels.
+        channels: usize,
+    },
+}
+
+impl NormAffine<'_> {
+    fn check(&self, op: &'static str, r: usize) -> Result<(), CpuError> {
+        let (gamma, beta, len, what) = match *self {
+            NormAffine::PerPosition { gamma, beta } => (gamma, beta, r, "normalized positions"),
+            NormAffine::PerChannel {
+                gamma,
+                beta,
+                channels,
+            } => (gamma, beta, channels, "channels"),
+        };
+        for (name, param) in [("gamma", gamma), ("beta", beta)] {
+            if let Some(p) = param.filter(|p| p.len() != len) {
+                return Err(CpuError::invalid(
+                    op,
+                    format!("{name} has {} elements, expected {len} ({what})", p.len()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Normalizes every column of each `[r, inner]` block of `x [outer, r, inner]` over its `r`
+/// entries into `out`; `cols` is scratch of at least `2 · inner` f64s.
+pub fn normalize_blocks_f32(
+    b: Blocks,
+    x: &[f32],
+    out: &mut [f32],
+    cols: &mut [f64],
+    epsilon: f32,
+    affine: &NormAffine<'_>,
+) -> Result<(), CpuError> {
+    normalize_from(0, b, x, out, cols, epsilon, affine)
+}
+
+/// [`normalize_blocks_f32`] for blocks starting at outer index `first` (per-channel affine
+/// parameters are indexed by the global outer index).
+fn normalize_from(
+    first: usize,
+    b: Blocks,
+    x: &[f32],
+    out: &mut [f32],
+    cols: &mut [f64],
+    epsilon: f32,
+    affine: &NormAffine<'_>,
+) -> Result<(), CpuError> {
+    const OP: &str = "normalize";
+    if x.len() != b.len() || out.len() != b.len() || cols.len() < 2 * b.inner {
+        return Err(CpuError::invalid(
+            OP,
+            format!(
+                "{b:?} needs {} input and output elements and {} scratch, got {}, {} and {}",
+                b.len(),
+                2 * b.inner,
+                x.len(),
+                out.len(),
+                cols.len()
+            ),
+        ));
+    }
+    affine.check(OP, b.r)?;
+    let (mean, inv_std) = cols.split_at_mut(b.inner);
+    let inv_std = &mut inv_std[..b.inner];
+    for o in 0..b.outer {
+        let block = o * b.r * b.inner;
+        mean.fill(0.0);
+        for i in 0..b.r {
+            for (j, m) in mean.iter_mut().enumerate() {
+                *m += f64::from(x[block + i * b.inner + j]);
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= b.r as f64);
+        inv_std.fill(0.0);
+        for i in 0..b.r {
+            for j in 0..b.inner {
+                let d = f64::from(x[block + i * b.inner + j]) - mean[j];
+                inv_std[j] += d * d;
+            }
+        }
+        for v in inv_std.iter_mut() {
+            *v = 1.0 / (*v / b.r as f64 + f64::from(epsilon)).sqrt();
+        }
+        let (g_outer, b_outer) = match *affine {
+            NormAffine::PerChannel {
+                gamma,
+                beta,
+                channels,
+            } => {
+                let c = (first + o) % channels.max(1);
+                (gamma.map(|g| g[c]), beta.map(|b| b[c]))
+            }
+            NormAffine::PerPosition { .. } => (None, None),
+        };
+        for i in 0..b.r {
+            let (g, sh) = match *affine {
+                NormAffine::PerPosition { gamma, beta } => {
+                    (gamma.map_or(1.0, |g| g[i]), beta.map_or(0.0, |b| b[i]))
+                }
+                NormAffine::PerChannel { .. } => (g_outer.unwrap_or(1.0), b_outer.unwrap_or(0.0)),
+            };
+            for j in 0..b.inner {
+                let at = block + i * b.inner + j;
+                let normalized = ((f64::from(x[at]) - mean[j]) * inv_std[j]) as f32;
+                out[at] = normalized * g + sh;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the normalization over groups of outer indices, in parallel when there is enough work
+/// (groups are whole multiples of `align` outer indices, so per-channel parameters line up).
+fn normalize_tensor(
+    b: Blocks,
+    x: &[f32],
+    epsilon: f32,
+    affine: &NormAffine<'_>,
+    align: usize,
+) -> Result<Vec<f32>, CpuError> {
+    let mut out = vec![0f32; b.len()];
+    let block = b.r * b.inner;
+    if block == 0 {
+        return Ok(out);
+    }
+    let align = align.max(1);
+    let per_task = (ELEMENTWISE_CHUNK / block).max(1).div_ceil(align) * align;
+    let run = |first: usize, chunk: &mut [f32]| {
+        let part = Blocks {
+            outer: chunk.len() / block,
+            ..b
+        };
+        let mut cols = vec![0f64; 2 * b.inner];
+        let xs = &x[first * block..][..chunk.len()];
+        normalize_from(first, part, xs, chunk, &mut cols, epsilon, affine)
+    };
+    if b.outer > per_task {
+        out.par_chunks_mut(per_task * block)
+            .enumerate()
+            .try_for_each(|(c, chunk)| run(c * per_task, chunk))?;
+    } else {
+        run(0, &mut out)?;
+    }
+    Ok(out)
+}
 
 /// MIL `layer_norm`: normalize over `axes` (negative allowed, any order, no repeats), then scale
 /// by `gamma` and shift by `beta`, both shaped like `x` restricted to `axes` in increasing axis
@@ -26,24 +198,14 @@ pub fn layer_norm_f32(
     const OP: &str = "layer_norm";
     let axes = normalize_axes(OP, axes, x.rank())?;
     let norm_len: usize = axes.iter().map(|&a| x.shape()[a]).product();
-    for (name, param) in [("gamma", gamma), ("beta", beta)] {
-        if let Some(p) = param {
-            if p.len() != norm_len {
-                return Err(CpuError::invalid(
-                    OP,
-                    format!("{name} has {} elements, expected {norm_len}", p.len()),
-                ));
-            }
-        }
-    }
-    let affine = Affine { gamma, beta };
+    let affine = NormAffine::PerPosition { gamma, beta };
+    affine.check(OP, norm_len)?;
     if let Some((outer, r, inner)) = reduction_view(x.shape(), &axes) {
         // The normalized positions flatten to the `r` dim in increasing axis order (size-1
         // dims change nothing), which is exactly gamma's layout.
-        let mut out = vec![0f32; x.len()];
-        normalize_blocks(x.data(), &mut out, outer, r, inner, epsilon, &affine);
+        let b = Blocks { outer, r, inner };
         return Ok(Tensor {
-            data: out,
+            data: normalize_tensor(b, x.data(), epsilon, &affine, 1)?,
             shape: x.shape().to_vec(),
         });
     }
@@ -52,111 +214,116 @@ pub fn layer_norm_f32(
     let kept: Vec<usize> = (0..x.rank()).filter(|d| !axes.contains(d)).collect();
     let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
     let moved = permute(x, &perm)?;
-    let mut normalized = vec![0f32; x.len()];
-    let outer = x.len() / norm_len.max(1);
-    normalize_blocks(
-        &moved.data,
-        &mut normalized,
-        outer,
-        norm_len,
-        1,
-        epsilon,
-        &affine,
-    );
+    let b = Blocks {
+        outer: x.len() / norm_len.max(1),
+        r: norm_len,
+        inner: 1,
+    };
+    let normalized = normalize_tensor(b, &moved.data, epsilon, &affine, 1)?;
     permute(
         TensorRef::new(&normalized, &moved.shape)?,
         &inverse_permutation(&perm),
     )
 }
 
-/// Per-element scale and shift over the normalized positions.
-struct Affine<'a> {
-    gamma: Option<&'a [f32]>,
-    beta: Option<&'a [f32]>,
-}
-
-/// Normalizes every column of each `[r, inner]` block over its `r` entries; the affine
-/// parameters are indexed by the position along `r`.
-fn normalize_blocks(
-    data: &[f32],
-    out: &mut [f32],
-    outer: usize,
-    r: usize,
-    inner: usize,
-    epsilon: f32,
-    affine: &Affine<'_>,
-) {
-    let block = r * inner;
-    if block == 0 || outer == 0 {
-        return;
-    }
-    let per_task = (ELEMENTWISE_CHUNK / block).max(1);
-    let run = |first: usize, chunk: &mut [f32]| {
-        for (i, out_block) in chunk.chunks_mut(block).enumerate() {
-            let o = first + i;
-            normalize_block(
-                &data[o * block..(o + 1) * block],
-                out_block,
-                r,
-                inner,
-                epsilon,
-                affine,
-            );
-        }
-    };
-    if outer > per_task {
-        out.par_chunks_mut(per_task * block)
-            .enumerate()
-            .for_each(|(c, chunk)| run(c * per_task, chunk));
-    } else {
-        run(0, out);
-    }
-}
-
-fn normalize_block(
-    block: &[f32],
-    out: &mut [f32],
-    r: usize,
-    inner: usize,
-    epsilon: f32,
-    affine: &Affine<'_>,
-) {
-    let mut mean = vec![0f64; inner];
-    for row in block.chunks(inner) {
-        for (m, &v) in mean.iter_mut().zip(row) {
-            *m += v as f64;
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= r as f64);
-    let mut var = vec![0f64; inner];
-    for row in block.chunks(inner) {
-        for ((s, &v), &m) in var.iter_mut().zip(row).zip(&mean) {
-            let d = v as f64 - m;
-            *s += d * d;
-        }
-    }
-    let inv_std: Vec<f32> = var
-        .iter()
-        .map(|&s| (1.0 / (s / r as f64 + epsilon as f64).sqrt()) as f32)
-        .collect();
-    let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-    for (i, (out_row, row)) in out.chunks_mut(inner).zip(block.chunks(inner)).enumerate() {
-        let g = affine.gamma.map_or(1.0, |g| g[i]);
-        let b = affine.beta.map_or(0.0, |b| b[i]);
-        for (((o, &v), &m), &s) in out_row.iter_mut().zip(row).zip(&mean).zip(&inv_std) {
-            *o = (v - m) * s * g + b;
-        }
-    }
-}
-
 /// Per-channel statistics and affine parameters of `batch_norm` (each of length `C`).
 #[derive(Debug, Clone, Copy)]
 pub struct BatchNormParams<'a> {
+    /// Running mean per channel.
     pub mean: &'a [f32],
+    /// Running variance per channel.
     pub variance: &'a [f32],
+    /// Scale per channel (1 when absent).
     pub gamma: Option<&'a [f32]>,
+    /// Shift per channel (0 when absent).
     pub beta: Option<&'a [f32]>,
+    /// Added to the variance inside the square root.
     pub epsilon: f32,
+}
+
+/// `batch_norm` with its per-channel factors folded once: `y = (x − mean_c) · scale_c + shift_c`.
+#[derive(Debug, Clone)]
+pub struct BatchNormPlan {
+    mean: Vec<f32>,
+    scale: Vec<f32>,
+    shift: Vec<f32>,
+}
+
+impl BatchNormPlan {
+    /// Folds `gamma_c / sqrt(variance_c + epsilon)` in f64 for `channels` channels.
+    pub fn new(channels: usize, p: &BatchNormParams<'_>) -> Result<Self, CpuError> {
+        for (name, len) in [
+            ("mean", Some(p.mean.len())),
+            ("variance", Some(p.variance.len())),
+            ("gamma", p.gamma.map(<[f32]>::len)),
+            ("beta", p.beta.map(<[f32]>::len)),
+        ] {
+            if let Some(len) = len.filter(|&l| l != channels) {
+                return Err(CpuError::invalid(
+                    "batch_norm",
+                    format!("{name} has {len} elements, expected C = {channels}"),
+                ));
+            }
+        }
+        let scale = (0..channels)
+            .map(|c| {
+                let g = p.gamma.map_or(1.0, |g| f64::from(g[c]));
+                (g / (f64::from(p.variance[c]) + f64::from(p.epsilon)).sqrt()) as f32
+            })
+            .collect();
+        let shift = (0..channels)
+            .map(|c| p.beta.map_or(0.0, |b| b[c]))
+            .collect();
+        Ok(BatchNormPlan {
+            mean: p.mean.to_vec(),
+            scale,
+            shift,
+        })
+    }
+
+    /// Applies it to `x [N, C, *D]` (flattened; `plane` = ΠD) into `out`, in parallel when
+    /// `parallel` and the tensor is large.
+    pub fn run_f32(
+        &self,
+        x: &[f32],
+        plane: usize,
+        out: &mut [f32],
+        parallel: bool,
+    ) -> Result<(), CpuError> {
+        let channels = self.mean.len();
+        if x.len() != out.len() || (plane > 0 && x.len() % plane != 0) {
+            return Err(CpuError::invalid(
+                "batch_norm",
+                format!(
+                    "input has {} and output {} elements, planes of {plane}",
+                    x.len(),
+                    out.len()
+                ),
+            ));
+        }
+        if plane == 0 || channels == 0 {
+            return Ok(());
+        }
+        let apply = |(p, (dst, src)): (usize, (&mut [f32], &[f32]))| {
+            let c = p % channels;
+            let (m, s, b) = (self.mean[c], self.scale[c], self.shift[c]);
+            for (d, &v) in dst.iter_mut().zip(src) {
+                *d = (v - m) * s + b;
+            }
+        };
+        if parallel && out.len() >= crate::threads::PARALLEL_MIN_ELEMENTS {
+            out.par_chunks_mut(plane)
+                .zip(x.par_chunks(plane))
+                .enumerate()
+                .for_each(apply);
+        } else {
+            out.chunks_mut(plane)
+                .zip(x.chunks(plane))
+                .enumerate()
+                .for_each(apply);
+        }
+        Ok(())
+    }
 }
 
 /// MIL `batch_norm` (inference form) on `x [N, C, *D]`:
@@ -165,44 +332,11 @@ pub fn batch_norm_f32(
     x: TensorRef<'_, f32>,
     p: &BatchNormParams<'_>,
 ) -> Result<Tensor<f32>, CpuError> {
-    const OP: &str = "batch_norm";
-    let channels = channel_count(OP, x.shape())?;
-    for (name, len) in [
-        ("mean", Some(p.mean.len())),
-        ("variance", Some(p.variance.len())),
-        ("gamma", p.gamma.map(<[f32]>::len)),
-        ("beta", p.beta.map(<[f32]>::len)),
-    ] {
-        if let Some(len) = len.filter(|&l| l != channels) {
-            return Err(CpuError::invalid(
-                OP,
-                format!("{name} has {len} elements, expected C = {channels}"),
-            ));
-        }
-    }
-    // y = x·scale_c + shift_c with scale and shift folded in f64.
-    let (scale, shift): (Vec<f32>, Vec<f32>) = (0..channels)
-        .map(|c| {
-            let inv = 1.0 / (p.variance[c] as f64 + p.epsilon as f64).sqrt();
-            let g = p.gamma.map_or(1.0, |g| g[c] as f64);
-            let b = p.beta.map_or(0.0, |b| b[c] as f64);
-            let scale = g * inv;
-            (scale as f32, (b - p.mean[c] as f64 * scale) as f32)
-        })
-        .unzip();
+    let channels = channel_count("batch_norm", x.shape())?;
+    let plan = BatchNormPlan::new(channels, p)?;
     let plane: usize = x.shape()[2..].iter().product();
-    let mut out = x.data().to_vec();
-    if plane > 0 {
-        let apply = |(i, chunk): (usize, &mut [f32])| {
-            let c = i % channels;
-            chunk.iter_mut().for_each(|v| *v = *v * scale[c] + shift[c]);
-        };
-        if out.len() >= crate::threads::PARALLEL_MIN_ELEMENTS {
-            out.par_chunks_mut(plane).enumerate().for_each(apply);
-        } else {
-            out.chunks_mut(plane).enumerate().for_each(apply);
-        }
-    }
+    let mut out = vec![0f32; x.len()];
+    plan.run_f32(x.data(), plane, &mut out, true)?;
     Ok(Tensor {
         data: out,
         shape: x.shape().to_vec(),
@@ -219,26 +353,21 @@ pub fn instance_norm_f32(
 ) -> Result<Tensor<f32>, CpuError> {
     const OP: &str = "instance_norm";
     let channels = channel_count(OP, x.shape())?;
-    for (name, param) in [("gamma", gamma), ("beta", beta)] {
-        if let Some(p) = param.filter(|p| p.len() != channels) {
-            return Err(CpuError::invalid(
-                OP,
-                format!("{name} has {} elements, expected C = {channels}", p.len()),
-            ));
-        }
-    }
-    let spatial: Vec<isize> = (2..x.rank() as isize).collect();
-    let mut out = layer_norm_f32(x, &spatial, None, None, epsilon)?;
-    let plane: usize = x.shape()[2..].iter().product();
-    if plane > 0 && (gamma.is_some() || beta.is_some()) {
-        for (i, chunk) in out.data.chunks_mut(plane).enumerate() {
-            let c = i % channels;
-            let g = gamma.map_or(1.0, |g| g[c]);
-            let b = beta.map_or(0.0, |b| b[c]);
-            chunk.iter_mut().for_each(|v| *v = *v * g + b);
-        }
-    }
-    Ok(out)
+    let affine = NormAffine::PerChannel {
+        gamma,
+        beta,
+        channels,
+    };
+    affine.check(OP, 0)?;
+    let b = Blocks {
+        outer: x.shape()[..2].iter().product(),
+        r: x.shape()[2..].iter().product(),
+        inner: 1,
+    };
+    Ok(Tensor {
+        data: normalize_tensor(b, x.data(), epsilon, &affine, channels)?,
+        shape: x.shape().to_vec(),
+    })
 }
 
 fn channel_count(op: &'static str, shape: &[usize]) -> Result<usize, CpuError> {
@@ -395,5 +524,41 @@ mod tests {
         };
         assert!(batch_norm_f32(TensorRef::new(&x, &shape).unwrap(), &bad).is_err());
         assert!(instance_norm_f32(TensorRef::new(&x, &[120]).unwrap(), None, None, 1e-5).is_err());
+    }
+
+    #[test]
+    fn parallel_tensor_paths_match_the_sequential_kernel() {
+        // Enough planes for several parallel tasks; 3 channels do not divide the task size.
+        let shape = [700, 3, 4, 8];
+        let x = random_vec(shape.iter().product(), 9);
+        let (gamma, beta) = ([1.5f32, -1.0, 0.5], [0.0f32, 1.0, -2.0]);
+        let got = instance_norm_f32(
+            TensorRef::new(&x, &shape).unwrap(),
+            Some(&gamma),
+            Some(&beta),
+            1e-5,
+        )
+        .unwrap();
+        let b = Blocks {
+            outer: 2100,
+            r: 32,
+            inner: 1,
+        };
+        let affine = NormAffine::PerChannel {
+            gamma: Some(&gamma),
+            beta: Some(&beta),
+            channels: 3,
+        };
+        let mut expected = vec![0f32; x.len()];
+        let mut cols = [0f64; 2];
+        normalize_blocks_f32(b, &x, &mut expected, &mut cols, 1e-5, &affine).unwrap();
+        assert_eq!(got.data, expected);
+        assert!(normalize_blocks_f32(b, &x, &mut expected, &mut cols[..1], 1e-5, &affine).is_err());
+        let short = NormAffine::PerChannel {
+            gamma: Some(&gamma[..2]),
+            beta: None,
+            channels: 3,
+        };
+        assert!(normalize_blocks_f32(b, &x, &mut expected, &mut cols, 1e-5, &short).is_err());
     }
 }

@@ -4,10 +4,13 @@
 //! Every reduction sees the tensor as `[outer, reduced, inner]`: directly when the reduced axes
 //! are contiguous (size-1 dims ignored), else after a permute that moves them last.
 //!
+//! The kernels ([`blocks`]) work on `[outer, r, inner]` slices into caller-owned outputs (the
+//! simulator's entry points); the tensor functions here lay the data out and run them over
+//! groups of outer indices in parallel.
+//!
 //! Precision: sums (`Sum`, `Mean`, norms, `LogSum`, `LogSumExp`, softmax denominators) and
-//! products accumulate in **f64**; `Max`/`Min` compare in f32 (exact). A contiguous row is
-//! summed in 8 interleaved f64 lanes, and rows longer than 2¹⁶ in fixed 2¹⁶-element blocks
-//! whose partial sums are added in order, so results never depend on the thread count.
+//! products accumulate in **f64**, in index order, and are rounded once; `Max`/`Min` compare
+//! exactly. Each output is computed by one task, so results never depend on the thread count.
 //!
 //! NaN: `Max`/`Min` and softmax propagate NaN; argmax/argmin treat NaN as the extreme value and
 //! return the first NaN (numpy). Ties go to the first index. Reducing an empty axis gives the
@@ -21,6 +24,12 @@ use crate::tensor::{Tensor, TensorRef};
 use crate::threads::ELEMENTWISE_CHUNK;
 use rayon::prelude::*;
 use std::borrow::Cow;
+
+pub mod blocks;
+
+pub use blocks::{
+    argmax_blocks, argmin_blocks, reduce_blocks_f32, reduce_blocks_i32, softmax_blocks_f32, Blocks,
+};
 
 /// A reduction (MIL `reduce_<name>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +50,6 @@ pub enum ReduceOp {
     /// `ln(Σ eˣ)`, computed as `m + ln(Σ e^(x−m))` with `m` the maximum.
     LogSumExp,
 }
-
-/// Rows longer than this are summed in blocks of this size.
-const ROW_BLOCK: usize = 1 << 16;
 
 /// A tensor seen as `[outer, reduced, inner]`, borrowed or permuted into that layout.
 struct ReductionLayout<'a> {
@@ -87,211 +93,46 @@ pub fn reduce_f32(
     };
     let out_shape = reduced_shape(x.shape(), &axes, keep_dims);
     let view = layout(x, &axes)?;
-    let data = reduce_layout(op, &view);
+    let b = Blocks {
+        outer: view.outer,
+        r: view.reduced,
+        inner: view.inner,
+    };
+    let mut data = vec![0f32; b.reduced_len()];
+    let x = &view.data[..];
+    for_each_outer(&mut data, b, |first, chunk, outs| {
+        let mut cols = vec![0f64; b.inner];
+        let x = &x[first * b.r * b.inner..][..chunk.len()];
+        reduce_blocks_f32(op, chunk, x, &mut cols, outs)
+    })?;
     Ok(Tensor {
         data,
         shape: out_shape,
     })
 }
 
-/// How elements combine.
-#[derive(Clone, Copy)]
-enum Combine {
-    /// Sum of `map(x)` in f64.
-    Sum(fn(f32) -> f64),
-    Prod,
-    Max,
-    Min,
-}
-
-fn combine_of(op: ReduceOp) -> Combine {
-    match op {
-        ReduceOp::Sum | ReduceOp::Mean | ReduceOp::LogSum => Combine::Sum(|x| x as f64),
-        ReduceOp::L1Norm => Combine::Sum(|x| x.abs() as f64),
-        ReduceOp::L2Norm | ReduceOp::SumSquare => Combine::Sum(|x| (x as f64) * (x as f64)),
-        ReduceOp::Prod => Combine::Prod,
-        ReduceOp::Max | ReduceOp::LogSumExp => Combine::Max,
-        ReduceOp::Min => Combine::Min,
-    }
-}
-
-fn finish(op: ReduceOp, acc: f64, count: usize) -> f32 {
-    (match op {
-        ReduceOp::Mean => acc / count as f64,
-        ReduceOp::L2Norm => acc.sqrt(),
-        ReduceOp::LogSum => acc.ln(),
-        _ => acc,
-    }) as f32
-}
-
-fn max_nan(a: f32, b: f32) -> f32 {
-    if a.is_nan() || b.is_nan() {
-        f32::NAN
-    } else if b > a {
-        b
-    } else {
-        a
-    }
-}
-
-fn min_nan(a: f32, b: f32) -> f32 {
-    if a.is_nan() || b.is_nan() {
-        f32::NAN
-    } else {
-        a.min(b)
-    }
-}
-
-/// Σ map(x) over a contiguous row: 8 interleaved f64 lanes, then blocks of `ROW_BLOCK`.
-fn sum_row(row: &[f32], map: fn(f32) -> f64) -> f64 {
-    fn lanes(block: &[f32], map: fn(f32) -> f64) -> f64 {
-        let mut acc = [0f64; 8];
-        let chunks = block.chunks_exact(8);
-        let tail = chunks.remainder();
-        for c in chunks {
-            for (a, &v) in acc.iter_mut().zip(c) {
-                *a += map(v);
-            }
-        }
-        let mut total =
-            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        for &v in tail {
-            total += map(v);
-        }
-        total
-    }
-    if row.len() <= ROW_BLOCK {
-        return lanes(row, map);
-    }
-    let partials: Vec<f64> = if row.len() >= 4 * ROW_BLOCK {
-        row.par_chunks(ROW_BLOCK).map(|b| lanes(b, map)).collect()
-    } else {
-        row.chunks(ROW_BLOCK).map(|b| lanes(b, map)).collect()
-    };
-    partials.iter().sum()
-}
-
-/// The combined value of one contiguous row (f64 for sums/products, f32 extremes widened).
-fn reduce_row(combine: Combine, row: &[f32]) -> f64 {
-    match combine {
-        Combine::Sum(map) => sum_row(row, map),
-        Combine::Prod => row.iter().fold(1f64, |acc, &v| acc * v as f64),
-        Combine::Max => row
-            .iter()
-            .fold(f32::NEG_INFINITY, |acc, &v| max_nan(acc, v)) as f64,
-        Combine::Min => row.iter().fold(f32::INFINITY, |acc, &v| min_nan(acc, v)) as f64,
-    }
-}
-
-/// Combines rows of a `[reduced, inner]` block column-wise into `acc` (length `inner`).
-fn reduce_columns(combine: Combine, block: &[f32], inner: usize, acc: &mut [f64]) {
-    match combine {
-        Combine::Sum(map) => {
-            acc.fill(0.0);
-            for row in block.chunks(inner) {
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a += map(v);
-                }
-            }
-        }
-        Combine::Prod => {
-            acc.fill(1.0);
-            for row in block.chunks(inner) {
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a *= v as f64;
-                }
-            }
-        }
-        Combine::Max | Combine::Min => {
-            let start = if matches!(combine, Combine::Max) {
-                f32::NEG_INFINITY
-            } else {
-                f32::INFINITY
-            };
-            let mut best = vec![start; inner];
-            for row in block.chunks(inner) {
-                for (b, &v) in best.iter_mut().zip(row) {
-                    *b = if matches!(combine, Combine::Max) {
-                        max_nan(*b, v)
-                    } else {
-                        min_nan(*b, v)
-                    };
-                }
-            }
-            for (a, b) in acc.iter_mut().zip(best) {
-                *a = b as f64;
-            }
-        }
-    }
-}
-
-/// Runs `task(outer_index, outputs_of_that_outer)` over every outer index, in parallel over
-/// groups of outer indices sized by the work they represent.
+/// Runs `task(first_outer, blocks_of_the_chunk, outputs_of_the_chunk)` over groups of outer
+/// indices, in parallel when there is enough work; `out` holds `inner` outputs per outer index.
 fn for_each_outer<T: Send>(
     out: &mut [T],
-    inner: usize,
-    work_per_outer: usize,
-    task: impl Fn(usize, &mut [T]) + Sync,
-) {
-    if out.is_empty() || inner == 0 {
-        return;
+    b: Blocks,
+    task: impl Fn(usize, Blocks, &mut [T]) -> Result<(), CpuError> + Sync,
+) -> Result<(), CpuError> {
+    let per_outer = out.len() / b.outer.max(1);
+    if out.is_empty() || per_outer == 0 {
+        return Ok(());
     }
-    let per_task = (ELEMENTWISE_CHUNK / work_per_outer.max(1)).max(1);
-    let total = out.len() / inner;
-    let run = |first: usize, chunk: &mut [T]| {
-        for (i, outs) in chunk.chunks_mut(inner).enumerate() {
-            task(first + i, outs);
-        }
+    let per_task = (ELEMENTWISE_CHUNK / (b.r * b.inner).max(1)).max(1);
+    let run = |c: usize, chunk: &mut [T]| {
+        let outer = chunk.len() / per_outer;
+        task(c * per_task, Blocks { outer, ..b }, chunk)
     };
-    if total > per_task {
-        out.par_chunks_mut(per_task * inner)
+    if b.outer > per_task {
+        out.par_chunks_mut(per_task * per_outer)
             .enumerate()
-            .for_each(|(c, chunk)| run(c * per_task, chunk));
+            .try_for_each(|(c, chunk)| run(c, chunk))
     } else {
-        run(0, out);
-    }
-}
-
-fn reduce_layout(op: ReduceOp, view: &ReductionLayout<'_>) -> Vec<f32> {
-    let (outer, r, inner) = (view.outer, view.reduced, view.inner);
-    let data = &view.data[..];
-    let mut out = vec![0f32; outer * inner];
-    let combine = combine_of(op);
-    for_each_outer(&mut out, inner, r * inner, |o, outs| {
-        let block = &data[o * r * inner..(o + 1) * r * inner];
-        if op == ReduceOp::LogSumExp {
-            log_sum_exp_block(block, r, inner, outs);
-        } else if inner == 1 {
-            outs[0] = finish(op, reduce_row(combine, block), r);
-        } else {
-            let mut acc = vec![0f64; inner];
-            reduce_columns(combine, block, inner, &mut acc);
-            for (o, a) in outs.iter_mut().zip(acc) {
-                *o = finish(op, a, r);
-            }
-        }
-    });
-    out
-}
-
-/// `m + ln Σ e^(x−m)` for each column of a `[r, inner]` block.
-fn log_sum_exp_block(block: &[f32], r: usize, inner: usize, outs: &mut [f32]) {
-    let mut max = vec![0f64; inner];
-    reduce_columns(Combine::Max, block, inner, &mut max);
-    let mut sums = vec![0f64; inner];
-    for row in block.chunks(inner).take(r) {
-        for ((s, &v), &m) in sums.iter_mut().zip(row).zip(&max) {
-            if m.is_finite() {
-                *s += (v as f64 - m).exp();
-            }
-        }
-    }
-    for ((o, s), m) in outs.iter_mut().zip(sums).zip(max) {
-        *o = if m.is_finite() {
-            (m + s.ln()) as f32
-        } else {
-            m as f32
-        };
+        run(0, out)
     }
 }
 
@@ -301,9 +142,7 @@ pub fn argmax_f32(
     axis: isize,
     keep_dims: bool,
 ) -> Result<Tensor<i32>, CpuError> {
-    arg_extreme(x, axis, keep_dims, |candidate, best| {
-        !best.is_nan() && (candidate.is_nan() || candidate > best)
-    })
+    arg_extreme(x, axis, keep_dims, true)
 }
 
 /// Index of the smallest element along `axis` (first on ties; NaN counts as smallest), as int32.
@@ -312,51 +151,48 @@ pub fn argmin_f32(
     axis: isize,
     keep_dims: bool,
 ) -> Result<Tensor<i32>, CpuError> {
-    arg_extreme(x, axis, keep_dims, |candidate, best| {
-        !best.is_nan() && (candidate.is_nan() || candidate < best)
-    })
+    arg_extreme(x, axis, keep_dims, false)
 }
 
 fn arg_extreme(
     x: TensorRef<'_, f32>,
     axis: isize,
     keep_dims: bool,
-    better: impl Fn(f32, f32) -> bool + Sync,
+    max: bool,
 ) -> Result<Tensor<i32>, CpuError> {
     const OP: &str = "argmax";
     let axis = normalize_axis(OP, axis, x.rank())?;
-    let r = x.shape()[axis];
     let out_shape = reduced_shape(x.shape(), &[axis], keep_dims);
-    let outer: usize = x.shape()[..axis].iter().product();
-    let inner: usize = x.shape()[axis + 1..].iter().product();
-    if r == 0 && outer * inner > 0 {
+    let b = axis_blocks(x.shape(), axis);
+    if b.r == 0 && b.reduced_len() > 0 {
         return Err(CpuError::invalid(
             OP,
             format!("axis {axis} of {:?} is empty", x.shape()),
         ));
     }
-    if r > i32::MAX as usize {
-        return Err(CpuError::invalid(OP, "axis too long for int32 indices"));
-    }
     let data = x.data();
-    let mut out = vec![0i32; outer * inner];
-    for_each_outer(&mut out, inner, r * inner, |o, outs| {
-        let block = &data[o * r * inner..(o + 1) * r * inner];
-        let mut best: Vec<f32> = block[..inner].to_vec();
-        outs.fill(0);
-        for (i, row) in block.chunks(inner).enumerate().skip(1) {
-            for ((b, idx), &v) in best.iter_mut().zip(outs.iter_mut()).zip(row) {
-                if better(v, *b) {
-                    *b = v;
-                    *idx = i as i32;
-                }
-            }
+    let mut out = vec![0i32; b.reduced_len()];
+    for_each_outer(&mut out, b, |first, chunk, outs| {
+        let x = &data[first * b.r * b.inner..][..chunk.len()];
+        if max {
+            argmax_blocks(chunk, x, outs)
+        } else {
+            argmin_blocks(chunk, x, outs)
         }
-    });
+    })?;
     Ok(Tensor {
         data: out,
         shape: out_shape,
     })
+}
+
+/// `shape` seen as `[outer, shape[axis], inner]`.
+fn axis_blocks(shape: &[usize], axis: usize) -> Blocks {
+    Blocks {
+        outer: shape[..axis].iter().product(),
+        r: shape[axis],
+        inner: shape[axis + 1..].iter().product(),
+    }
 }
 
 /// Softmax along `axis`: `e^(x−max) / Σ e^(x−max)` (exponentials in f32, the sum in f64).
@@ -371,61 +207,18 @@ pub fn log_softmax_f32(x: TensorRef<'_, f32>, axis: isize) -> Result<Tensor<f32>
 
 fn softmax_impl(x: TensorRef<'_, f32>, axis: isize, log: bool) -> Result<Tensor<f32>, CpuError> {
     let axis = normalize_axis("softmax", axis, x.rank())?;
-    let r = x.shape()[axis];
-    let inner: usize = x.shape()[axis + 1..].iter().product();
+    let b = axis_blocks(x.shape(), axis);
     let data = x.data();
     let mut out = vec![0f32; data.len()];
-    let block_len = r * inner;
-    if block_len > 0 {
-        for_each_outer(&mut out, block_len, block_len, |o, outs| {
-            softmax_block(&data[o * block_len..(o + 1) * block_len], inner, log, outs);
-        });
-    }
+    for_each_outer(&mut out, b, |first, chunk, outs| {
+        let mut cols = vec![0f64; 2 * b.inner];
+        let x = &data[first * b.r * b.inner..][..chunk.len()];
+        softmax_blocks_f32(chunk, x, outs, &mut cols, log)
+    })?;
     Ok(Tensor {
         data: out,
         shape: x.shape().to_vec(),
     })
-}
-
-/// Softmax of each column of a `[r, inner]` block into `outs`.
-fn softmax_block(block: &[f32], inner: usize, log: bool, outs: &mut [f32]) {
-    let mut max = vec![f32::NEG_INFINITY; inner];
-    for row in block.chunks(inner) {
-        for (m, &v) in max.iter_mut().zip(row) {
-            *m = max_nan(*m, v);
-        }
-    }
-    // outs = x − max (log-softmax) or e^(x − max) (softmax), exponentials in f32.
-    for (out_row, row) in outs.chunks_mut(inner).zip(block.chunks(inner)) {
-        for ((o, &v), &m) in out_row.iter_mut().zip(row).zip(&max) {
-            *o = if log { v - m } else { (v - m).exp() };
-        }
-    }
-    let term: fn(f32) -> f64 = if log {
-        |v| v.exp() as f64
-    } else {
-        |v| v as f64
-    };
-    let sums: Vec<f64> = if inner == 1 {
-        vec![sum_row(outs, term)]
-    } else {
-        let mut sums = vec![0f64; inner];
-        for row in outs.chunks(inner) {
-            for (s, &v) in sums.iter_mut().zip(row) {
-                *s += term(v);
-            }
-        }
-        sums
-    };
-    for out_row in outs.chunks_mut(inner) {
-        for (o, &s) in out_row.iter_mut().zip(&sums) {
-            *o = if log {
-                (*o as f64 - s.ln()) as f32
-            } else {
-                (*o as f64 / s) as f32
-            };
-        }
-    }
 }
 
 #[cfg(test)]

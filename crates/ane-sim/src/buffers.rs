@@ -32,16 +32,6 @@ pub(crate) enum FloatViewMut<'a> {
     F32(&'a mut [f32]),
 }
 
-impl FloatViewMut<'_> {
-    /// Number of elements.
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            FloatViewMut::F16(v) => v.len(),
-            FloatViewMut::F32(v) => v.len(),
-        }
-    }
-}
-
 fn internal(message: String) -> KernelError {
     KernelError::Internal(message)
 }

@@ -14,6 +14,12 @@ use rayon::prelude::*;
 /// Elements of an im2col band that fit comfortably in a core's L2 cache (256 KiB of f32).
 const L2_BAND_ELEMENTS: usize = 1 << 16;
 
+/// Fewest output columns in a band (unless the image is narrower). The `gemm` crate blocks K
+/// by `k` alone except for products with `m, n ≤ 64` (K capped at 512) and `n = 1` (a GEMV);
+/// bands wider than 64 keep each output's summation order the same as one GEMM over the whole
+/// image, so banding never changes a result bit.
+const MIN_BAND_COLUMNS: usize = 65;
+
 /// Whether to run (image, group) tasks in parallel with single-threaded GEMMs (many tasks, or
 /// tasks too small for a parallel GEMM to pay) rather than one by one with a parallel GEMM.
 fn parallel_over_tasks(tasks: usize, flops_per_task: usize) -> bool {
@@ -21,21 +27,23 @@ fn parallel_over_tasks(tasks: usize, flops_per_task: usize) -> bool {
     threads > 1 && tasks > 1 && (tasks >= 2 * threads || flops_per_task < 1 << 22)
 }
 
-/// Runs `task(index, output_chunk, parallel_gemm)` for every (image, group) chunk of `out`.
+/// Runs `task(index, output_chunk, parallel_gemm)` for every (image, group) chunk of `out`;
+/// with `parallel` false, all on the calling thread.
 fn for_each_task<T: Send>(
     out: &mut [T],
     chunk: usize,
     flops_per_task: usize,
+    parallel: bool,
     task: impl Fn(usize, &mut [T], bool) -> Result<(), CpuError> + Sync,
 ) -> Result<(), CpuError> {
     let tasks = out.len() / chunk;
-    if parallel_over_tasks(tasks, flops_per_task) {
+    if parallel && parallel_over_tasks(tasks, flops_per_task) {
         out.par_chunks_mut(chunk)
             .enumerate()
             .try_for_each(|(index, c)| task(index, c, false))
     } else {
         for (index, c) in out.chunks_mut(chunk).enumerate() {
-            task(index, c, true)?;
+            task(index, c, parallel)?;
         }
         Ok(())
     }
@@ -90,6 +98,7 @@ pub(super) fn run_conv<T: Storage>(
     w: &[f32],
     bias: Option<&[f32]>,
     out: &mut [T],
+    parallel: bool,
 ) -> Result<(), CpuError> {
     let in_chunk = geo.cin_g * geo.in_plane();
     let out_chunk = geo.cout_g * geo.out_plane();
@@ -105,12 +114,17 @@ pub(super) fn run_conv<T: Storage>(
         let direct_in = T::as_f32(x_task);
         // 2-D convs are expanded and multiplied a band of output rows at a time, so the
         // im2col band stays in L2 cache between being written and being read by the GEMM.
-        let band_rows = if geo.in_sp.len() == 2 && !pointwise {
-            (L2_BAND_ELEMENTS / (rows * geo.out_sp[1]).max(1)).clamp(1, geo.out_sp[0])
+        // Bands hold at least `min_rows` rows: a short last band joins the one before it.
+        let (band_rows, min_rows) = if geo.in_sp.len() == 2 && !pointwise {
+            let out_w = geo.out_sp[1].max(1);
+            let min_rows = MIN_BAND_COLUMNS.div_ceil(out_w).min(geo.out_sp[0]);
+            let rows_in_l2 = L2_BAND_ELEMENTS / (rows * out_w).max(1);
+            (rows_in_l2.max(min_rows).clamp(1, geo.out_sp[0]), min_rows)
         } else {
-            geo.out_sp[0]
+            (geo.out_sp[0], 0)
         };
-        let band_len = rows * band_rows * (geo.out_plane() / geo.out_sp[0].max(1));
+        let widest_band = (band_rows + min_rows.saturating_sub(1)).min(geo.out_sp[0]);
+        let band_len = rows * widest_band * (geo.out_plane() / geo.out_sp[0].max(1));
         // Scratch: [widened input][im2col band][f32 output], each only when needed.
         let lens = [
             if direct_in.is_some() { 0 } else { in_chunk },
@@ -138,6 +152,13 @@ pub(super) fn run_conv<T: Storage>(
             };
             let compute = |result: &mut [f32]| {
                 let accumulate = fill_bias(result, bias, g * geo.cout_g, geo.out_plane());
+                if rows == 0 {
+                    // No input channels: the output is the bias (or zero).
+                    if !accumulate {
+                        result.fill(0.0);
+                    }
+                    return Ok(());
+                }
                 let w_mat = MatRef::row_major(w_g, geo.cout_g, rows)?;
                 if pointwise || geo.in_sp.len() != 2 {
                     let cols = if pointwise {
@@ -156,15 +177,21 @@ pub(super) fn run_conv<T: Storage>(
                         parallel,
                     );
                 }
-                let out_w = geo.out_sp[1];
-                for first in (0..geo.out_sp[0]).step_by(band_rows) {
-                    let band = first..(first + band_rows).min(geo.out_sp[0]);
+                let (out_w, out_h) = (geo.out_sp[1], geo.out_sp[0]);
+                let mut first = 0;
+                while first < out_h {
+                    let mut end = (first + band_rows).min(out_h);
+                    if out_h - end < min_rows {
+                        end = out_h;
+                    }
+                    let band = first..end;
+                    first = end;
                     let width = band.len() * out_w;
                     let band_col = &mut col[..rows * width];
-                    im2col_2d(geo, input, band_col, band);
+                    im2col_2d(geo, input, band_col, band.clone());
                     gemm_f32(
                         MatMut::new(
-                            &mut result[first * out_w..],
+                            &mut result[band.start * out_w..],
                             geo.cout_g,
                             width,
                             geo.out_plane(),
@@ -184,6 +211,7 @@ pub(super) fn run_conv<T: Storage>(
         out,
         out_chunk,
         2 * geo.cout_g * rows * geo.out_plane(),
+        parallel,
         task,
     )
 }
@@ -195,6 +223,7 @@ pub(super) fn run_conv_transpose<T: Storage>(
     w: &[f32],
     bias: Option<&[f32]>,
     out: &mut [T],
+    parallel: bool,
 ) -> Result<(), CpuError> {
     let in_chunk = geo.cin_g * geo.in_plane();
     let out_chunk = geo.cout_g * geo.out_plane();
@@ -236,7 +265,7 @@ pub(super) fn run_conv_transpose<T: Storage>(
                 if !fill_bias(result, bias, g * geo.cout_g, geo.out_plane()) {
                     result.fill(0.0);
                 }
-                if geo.in_plane() > 0 {
+                if geo.in_plane() > 0 && geo.cin_g > 0 && col_rows > 0 {
                     gemm_f32(
                         MatMut::row_major(col, col_rows, geo.in_plane())?,
                         MatRef::row_major(w_g, geo.cin_g, col_rows)?.t(),
@@ -255,6 +284,7 @@ pub(super) fn run_conv_transpose<T: Storage>(
         out,
         out_chunk,
         2 * col_rows * geo.cin_g * geo.in_plane(),
+        parallel,
         task,
     )
 }

@@ -164,7 +164,39 @@ fn pooling_matches_reference() {
             let got = avg_pool_f32(t, &p, exclude).unwrap();
             assert_close(&got.data, &reference(&x, &shape, &p, false, exclude), 1e-6);
         }
+        // The plan API gives the same bits on one thread or many.
+        for kind in [
+            PoolKind::Max,
+            PoolKind::Avg {
+                exclude_padding: true,
+            },
+        ] {
+            let plan = PoolPlan::new(&shape, &p, kind).unwrap();
+            let expected = match kind {
+                PoolKind::Max => max_pool_f32(t, &p).unwrap(),
+                PoolKind::Avg { .. } => avg_pool_f32(t, &p, true).unwrap(),
+            };
+            assert_eq!(plan.output_shape(), expected.shape.as_slice());
+            for parallel in [false, true] {
+                let mut out = vec![f32::NAN; expected.data.len()];
+                plan.run_f32(&x, &mut out, parallel).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&expected.data), "{shape:?} {kind:?}");
+            }
+        }
     }
+}
+
+#[test]
+fn pool_plans_check_lengths_and_rank() {
+    let p = params(&[2], &[2], &[(0, 0)], false);
+    let plan = PoolPlan::new(&[1, 2, 4], &p, PoolKind::Max).unwrap();
+    let mut out = [0f32; 4];
+    assert!(plan.run_f32(&[0.0; 8], &mut out, false).is_ok());
+    assert!(plan.run_f32(&[0.0; 7], &mut out, false).is_err());
+    assert!(plan.run_f32(&[0.0; 8], &mut out[1..], false).is_err());
+    let p4 = params(&[1; 4], &[1; 4], &[(0, 0); 4], false);
+    assert!(PoolPlan::new(&[1, 1, 2, 2, 2, 2], &p4, PoolKind::Max).is_err());
 }
 
 #[test]

@@ -88,8 +88,8 @@ fn reductions_match_reference_over_axes() {
 }
 
 #[test]
-fn long_rows_are_summed_in_blocks_accurately() {
-    let n = 5 * ROW_BLOCK + 17;
+fn long_rows_are_summed_in_index_order_in_f64() {
+    let n = 5 * (1 << 16) + 17;
     let x: Vec<f32> = random_vec(n, 3);
     let got = reduce_f32(
         ReduceOp::Sum,
@@ -100,7 +100,7 @@ fn long_rows_are_summed_in_blocks_accurately() {
     .unwrap();
     assert!(got.shape.is_empty());
     let exact: f64 = x.iter().map(|&v| v as f64).sum();
-    assert!((got.data[0] as f64 - exact).abs() < 1e-6 * exact.abs().max(1.0));
+    assert_eq!(got.data[0], exact as f32);
     let mean = reduce_f32(
         ReduceOp::Mean,
         TensorRef::new(&x, &[n]).unwrap(),
@@ -221,4 +221,56 @@ fn softmax_matches_reference() {
         &[1.0 / (1.0 + 1f64.exp()), 1.0 / (1.0 + (-1f64).exp())],
         1e-6,
     );
+}
+
+#[test]
+fn int32_block_reductions() {
+    // [outer 1, r 3, inner 2]
+    let b = Blocks {
+        outer: 1,
+        r: 3,
+        inner: 2,
+    };
+    let x = [i32::MAX, -7, 1, 2, 4, -3];
+    let mut out = [0i32; 2];
+    let mut run = |op| {
+        reduce_blocks_i32(op, b, &x, &mut out).unwrap();
+        out
+    };
+    assert_eq!(run(ReduceOp::Sum), [i32::MAX.wrapping_add(5), -8]);
+    assert_eq!(run(ReduceOp::Max), [i32::MAX, 2]);
+    assert_eq!(run(ReduceOp::Min), [1, -7]);
+    assert_eq!(
+        run(ReduceOp::Mean),
+        [((i32::MAX as i64 + 5) / 3) as i32, -2]
+    );
+    assert_eq!(run(ReduceOp::L2Norm), [i32::MAX, 7]);
+    assert!(reduce_blocks_i32(ReduceOp::Prod, b, &x, &mut out).is_err());
+    let empty = Blocks { r: 0, ..b };
+    reduce_blocks_i32(ReduceOp::Mean, empty, &[], &mut out).unwrap();
+    assert_eq!(out, [0, 0]);
+    reduce_blocks_i32(ReduceOp::Max, empty, &[], &mut out).unwrap();
+    assert_eq!(out, [i32::MIN, i32::MIN]);
+}
+
+#[test]
+fn block_kernels_check_lengths() {
+    let b = Blocks {
+        outer: 2,
+        r: 2,
+        inner: 2,
+    };
+    let x = [0f32; 8];
+    let mut cols = [0f64; 4];
+    let mut out = [0f32; 4];
+    assert!(reduce_blocks_f32(ReduceOp::Sum, b, &x, &mut cols, &mut out).is_ok());
+    assert!(reduce_blocks_f32(ReduceOp::Sum, b, &x[1..], &mut cols, &mut out).is_err());
+    assert!(reduce_blocks_f32(ReduceOp::Sum, b, &x, &mut cols[..1], &mut out).is_err());
+    let mut full = [0f32; 8];
+    assert!(softmax_blocks_f32(b, &x, &mut full, &mut cols, false).is_ok());
+    assert!(softmax_blocks_f32(b, &x, &mut full, &mut cols[..3], false).is_err());
+    let mut idx = [0i32; 4];
+    assert!(argmax_blocks(b, &[3i32, 1, 4, 1, 5, 9, 2, 6], &mut idx).is_ok());
+    assert_eq!(idx, [1, 0, 0, 0]);
+    assert!(argmax_blocks(Blocks { r: 0, ..b }, &[0f32; 0], &mut idx).is_err());
 }

@@ -5,7 +5,8 @@
 //! `Σ (x − mean)² / n`); `epsilon` goes inside the square root; the result
 //! `(x − mean) · inv_std · gamma + beta` is formed in f32 and rounded once. `batch_norm` computes
 //! `(x − mean_c) · scale_c + beta_c` with `scale_c = gamma_c / sqrt(variance_c + epsilon)`
-//! folded in f64.
+//! folded in f64. The kernels are `ane_cpu::norm`'s (`normalize_blocks_f32`, `BatchNormPlan`);
+//! this file is MIL glue.
 
 use crate::buffers::{Buffers, FloatView, Lid};
 use crate::error::{KernelError, SimError};
@@ -16,6 +17,7 @@ use crate::ops::reduce::{contiguous_axes, sorted_axes, Blocks};
 use crate::prepare::op_cx::OpCx;
 use crate::storage::Kind;
 use ane_cpu::layout::inverse_permutation;
+use ane_cpu::norm::{normalize_blocks_f32, BatchNormParams, BatchNormPlan, NormAffine};
 
 /// The op types handled here.
 pub(crate) const OPS: &[&str] = &["layer_norm", "batch_norm", "instance_norm"];
@@ -152,55 +154,28 @@ struct Norm {
 }
 
 impl Norm {
-    fn compute(&self, x: &[f32], out: &mut [f32], cols: &mut [f64]) {
-        let b = self.blocks;
-        let (mean, inv_std) = cols.split_at_mut(b.inner);
-        for o in 0..b.outer {
-            let block = o * b.r * b.inner;
-            mean[..b.inner].fill(0.0);
-            for i in 0..b.r {
-                for (j, m) in mean.iter_mut().enumerate() {
-                    *m += f64::from(x[block + i * b.inner + j]);
-                }
-            }
-            mean.iter_mut().for_each(|m| *m /= b.r as f64);
-            inv_std[..b.inner].fill(0.0);
-            for i in 0..b.r {
-                for j in 0..b.inner {
-                    let d = f64::from(x[block + i * b.inner + j]) - mean[j];
-                    inv_std[j] += d * d;
-                }
-            }
-            for v in inv_std[..b.inner].iter_mut() {
-                *v = 1.0 / (*v / b.r as f64 + f64::from(self.epsilon)).sqrt();
-            }
-            let (g_outer, b_outer) = match &self.affine {
-                Affine::PerChannel {
-                    gamma,
-                    beta,
-                    channels,
-                } => {
-                    let c = o % (*channels).max(1);
-                    (gamma.as_ref().map(|g| g[c]), beta.as_ref().map(|b| b[c]))
-                }
-                Affine::PerPosition { .. } => (None, None),
-            };
-            for i in 0..b.r {
-                let (g, sh) = match &self.affine {
-                    Affine::PerPosition { gamma, beta } => (
-                        gamma.as_ref().map_or(1.0, |g| g[i]),
-                        beta.as_ref().map_or(0.0, |b| b[i]),
-                    ),
-                    Affine::PerChannel { .. } => (g_outer.unwrap_or(1.0), b_outer.unwrap_or(0.0)),
-                };
-                for j in 0..b.inner {
-                    let at = block + i * b.inner + j;
-                    let normalized = ((f64::from(x[at]) - mean[j]) * inv_std[j]) as f32;
-                    out[at] = normalized * g + sh;
-                }
-            }
-        }
+    fn compute(&self, x: &[f32], out: &mut [f32], cols: &mut [f64]) -> Result<(), KernelError> {
+        let affine = match &self.affine {
+            Affine::PerPosition { gamma, beta } => NormAffine::PerPosition {
+                gamma: gamma.as_deref(),
+                beta: beta.as_deref(),
+            },
+            Affine::PerChannel {
+                gamma,
+                beta,
+                channels,
+            } => NormAffine::PerChannel {
+                gamma: gamma.as_deref(),
+                beta: beta.as_deref(),
+                channels: *channels,
+            },
+        };
+        normalize_blocks_f32(self.blocks, x, out, cols, self.epsilon, &affine).map_err(internal)
     }
+}
+
+fn internal(e: ane_cpu::CpuError) -> KernelError {
+    KernelError::Internal(e.to_string())
 }
 
 impl Kernel for Norm {
@@ -214,10 +189,7 @@ impl Kernel for Norm {
             };
             let (xs, rest) = scratch.split_at_mut(n);
             let x = widen(bufs.float(self.x)?, xs)?;
-            compute_into(out, rest, |o| {
-                self.compute(x, o, cols);
-                Ok(())
-            })
+            compute_into(out, rest, |o| self.compute(x, o, cols))
         })
     }
 }
@@ -233,22 +205,19 @@ fn batch_norm(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     if mean.len() != channels || variance.len() != channels {
         return Err(cx.internal("per-channel statistics do not match C"));
     }
-    let scale = (0..channels)
-        .map(|c| {
-            let g = gamma.as_ref().map_or(1.0, |g| f64::from(g[c]));
-            (g / (f64::from(variance[c]) + f64::from(epsilon)).sqrt()) as f32
-        })
-        .collect();
-    let shift = (0..channels)
-        .map(|c| beta.as_ref().map_or(0.0, |b| b[c]))
-        .collect();
+    let params = BatchNormParams {
+        mean: &mean,
+        variance: &variance,
+        gamma: gamma.as_deref(),
+        beta: beta.as_deref(),
+        epsilon,
+    };
+    let plan = BatchNormPlan::new(channels, &params).map_err(|e| cx.internal(e.to_string()))?;
     let out = cx.output(0)?;
     let plane = x.shape[2..].iter().product();
     cx.push(
         BatchNorm {
-            mean,
-            scale,
-            shift,
+            plan,
             plane,
             x: x.lid,
             out: out.lid,
@@ -260,9 +229,7 @@ fn batch_norm(cx: &mut OpCx<'_>) -> Result<(), SimError> {
 
 #[derive(Debug)]
 struct BatchNorm {
-    mean: Vec<f32>,
-    scale: Vec<f32>,
-    shift: Vec<f32>,
+    plan: BatchNormPlan,
     plane: usize,
     x: Lid,
     out: Lid,
@@ -270,8 +237,8 @@ struct BatchNorm {
 
 impl Kernel for BatchNorm {
     fn run(&self, bufs: &mut Buffers, cx: &mut RunCx<'_>) -> Result<(), KernelError> {
+        let parallel = cx.parallel;
         let scratch = &mut cx.scratch.f32;
-        let channels = self.mean.len();
         bufs.with_float_output(self.out, |bufs, out| {
             let n = match bufs.float(self.x)? {
                 FloatView::F16(v) => v.len(),
@@ -280,21 +247,9 @@ impl Kernel for BatchNorm {
             let (xs, rest) = scratch.split_at_mut(n);
             let x = widen(bufs.float(self.x)?, xs)?;
             compute_into(out, rest, |o| {
-                if self.plane == 0 || channels == 0 {
-                    return Ok(());
-                }
-                for (p, (dst, src)) in o
-                    .chunks_mut(self.plane)
-                    .zip(x.chunks(self.plane))
-                    .enumerate()
-                {
-                    let c = p % channels;
-                    let (m, s, b) = (self.mean[c], self.scale[c], self.shift[c]);
-                    for (d, &v) in dst.iter_mut().zip(src) {
-                        *d = (v - m) * s + b;
-                    }
-                }
-                Ok(())
+                self.plan
+                    .run_f32(x, self.plane, o, parallel)
+                    .map_err(internal)
             })
         })
     }

@@ -15,6 +15,7 @@ use crate::kernel::{Kernel, RunCx, ScratchNeed};
 use crate::ops::copy::push_permute;
 use crate::prepare::op_cx::{OpCx, TensorIn};
 use crate::storage::{Kind, View};
+use ane_cpu::reduce::{argmax_blocks, reduce_blocks_f32, reduce_blocks_i32, ReduceOp};
 use ane_cpu::shape::reduction_view;
 use ane_mil::ops::shape::normalize_axis;
 
@@ -38,13 +39,7 @@ enum Reduction {
     ArgMax,
 }
 
-/// `[outer, reduced, inner]` sizes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Blocks {
-    pub outer: usize,
-    pub r: usize,
-    pub inner: usize,
-}
+pub(crate) use ane_cpu::reduce::Blocks;
 
 /// Normalized, sorted axes of constant `name`.
 pub(crate) fn sorted_axes(cx: &OpCx<'_>, name: &str, rank: usize) -> Result<Vec<usize>, SimError> {
@@ -137,118 +132,44 @@ struct Reduce {
     out: Lid,
 }
 
-/// f64 accumulation of one column of `[r, inner]` values.
-#[derive(Clone, Copy)]
-struct Acc {
-    op: Reduction,
-}
-
-impl Acc {
-    fn init(self) -> f64 {
-        match self.op {
-            Reduction::Max => f64::NEG_INFINITY,
-            Reduction::Min => f64::INFINITY,
-            _ => 0.0,
-        }
-    }
-
-    fn add(self, acc: f64, v: f64) -> f64 {
-        match self.op {
-            Reduction::Sum | Reduction::Mean => acc + v,
-            Reduction::L2 => acc + v * v,
-            Reduction::Max => {
-                if acc.is_nan() || v.is_nan() {
-                    f64::NAN
-                } else {
-                    acc.max(v)
-                }
-            }
-            Reduction::Min => {
-                if acc.is_nan() || v.is_nan() {
-                    f64::NAN
-                } else {
-                    acc.min(v)
-                }
-            }
-            Reduction::ArgMax => acc,
-        }
-    }
-
-    fn finish(self, acc: f64, r: usize) -> f64 {
-        match self.op {
-            Reduction::Mean => acc / r as f64,
-            Reduction::L2 => acc.sqrt(),
-            _ => acc,
+impl Reduction {
+    /// The ane-cpu reduction (argmax has its own kernel).
+    fn cpu_op(self) -> ReduceOp {
+        match self {
+            Reduction::Sum => ReduceOp::Sum,
+            Reduction::Mean => ReduceOp::Mean,
+            Reduction::Max => ReduceOp::Max,
+            Reduction::Min => ReduceOp::Min,
+            Reduction::L2 | Reduction::ArgMax => ReduceOp::L2Norm,
         }
     }
 }
 
-/// Reduces `[outer, r, inner]` values (read through `get`) into `out` (one per outer×inner).
-fn reduce_columns(
-    acc: Acc,
-    b: Blocks,
-    get: impl Fn(usize) -> f64,
-    cols: &mut [f64],
-    mut put: impl FnMut(usize, f64),
-) {
-    for o in 0..b.outer {
-        let cols = &mut cols[..b.inner];
-        cols.fill(acc.init());
-        for i in 0..b.r {
-            let row = (o * b.r + i) * b.inner;
-            for (j, c) in cols.iter_mut().enumerate() {
-                *c = acc.add(*c, get(row + j));
-            }
-        }
-        for (j, &c) in cols.iter().enumerate() {
-            put(o * b.inner + j, acc.finish(c, b.r));
-        }
-    }
-}
-
-/// First index of the maximum of each column (NaN wins).
-fn argmax_columns(b: Blocks, get: impl Fn(usize) -> f64, out: &mut [i32]) {
-    for o in 0..b.outer {
-        for j in 0..b.inner {
-            let mut best = f64::NEG_INFINITY;
-            let mut index = 0;
-            for i in 0..b.r {
-                let v = get((o * b.r + i) * b.inner + j);
-                if i == 0 || (!best.is_nan() && (v.is_nan() || v > best)) {
-                    best = v;
-                    index = i;
-                }
-            }
-            out[o * b.inner + j] = index as i32;
-        }
-    }
+fn internal(e: ane_cpu::CpuError) -> KernelError {
+    KernelError::Internal(e.to_string())
 }
 
 impl Kernel for Reduce {
     fn run(&self, bufs: &mut Buffers, cx: &mut RunCx<'_>) -> Result<(), KernelError> {
         let b = self.blocks;
-        let acc = Acc { op: self.op };
+        let op = self.op.cpu_op();
         let cols = &mut cx.scratch.f64;
         let scratch = &mut cx.scratch.f32;
         if self.op == Reduction::ArgMax {
             return bufs.with_typed_output::<i32, _>(self.out, |bufs, out| {
                 match bufs.view(self.x)? {
-                    View::I32(x) => argmax_columns(b, |i| f64::from(x[i]), out),
-                    View::F16(x) => {
-                        let wide = widen(FloatView::F16(x), scratch)?;
-                        argmax_columns(b, |i| f64::from(wide[i]), out)
-                    }
-                    View::F32(x) => argmax_columns(b, |i| f64::from(x[i]), out),
+                    View::I32(x) => argmax_blocks(b, x, out),
+                    View::F16(x) => argmax_blocks(b, widen(FloatView::F16(x), scratch)?, out),
+                    View::F32(x) => argmax_blocks(b, x, out),
                     View::Bool(_) => return Err(KernelError::Internal("argmax of bools".into())),
                 }
-                Ok(())
+                .map_err(internal)
             });
         }
         if let View::I32(_) = bufs.view(self.x)? {
             return bufs.with_typed_output::<i32, _>(self.out, |bufs, out| {
                 let x = bufs.get::<i32>(self.x)?;
-                reduce_ints(self.op, b, x, out);
-                Ok(())
+                reduce_blocks_i32(op, b, x, out).map_err(internal)
             });
         }
         bufs.with_float_output(self.out, |bufs, out| {
@@ -258,35 +179,8 @@ impl Kernel for Reduce {
             });
             let x = widen(bufs.float(self.x)?, xs)?;
             compute_into(out, rest, |o| {
-                reduce_columns(acc, b, |i| f64::from(x[i]), cols, |k, v| o[k] = v as f32);
-                Ok(())
+                reduce_blocks_f32(op, b, x, cols, o).map_err(internal)
             })
         })
-    }
-}
-
-fn reduce_ints(op: Reduction, b: Blocks, x: &[i32], out: &mut [i32]) {
-    for o in 0..b.outer {
-        for j in 0..b.inner {
-            let column = (0..b.r).map(|i| x[(o * b.r + i) * b.inner + j]);
-            out[o * b.inner + j] = match op {
-                Reduction::Sum => column.fold(0i32, i32::wrapping_add),
-                Reduction::Mean => {
-                    let sum: i64 = column.map(i64::from).sum();
-                    if b.r == 0 {
-                        0
-                    } else {
-                        (sum / b.r as i64) as i32
-                    }
-                }
-                Reduction::Max => column.max().unwrap_or(i32::MIN),
-                Reduction::Min => column.min().unwrap_or(i32::MAX),
-                Reduction::L2 => column
-                    .map(|v| f64::from(v) * f64::from(v))
-                    .sum::<f64>()
-                    .sqrt() as i32,
-                Reduction::ArgMax => 0,
-            };
-        }
     }
 }
