@@ -15,14 +15,14 @@ use ane_cpu::conv::{ConvParams, ConvPlan};
 
 /// A float operand of a window op: run-time tensor or constant widened when preparing.
 #[derive(Debug)]
-pub(crate) enum Param {
+enum Param {
     Tensor { lid: Lid, len: usize, f16: bool },
     Const(Vec<f32>),
 }
 
 impl Param {
     /// Argument `name` (`weight`, `bias`).
-    pub(crate) fn of(cx: &mut OpCx<'_>, name: &str) -> Result<Param, SimError> {
+    fn of(cx: &mut OpCx<'_>, name: &str) -> Result<Param, SimError> {
         if cx.is_const(name) {
             return Ok(Param::Const(cx.floats(name)?));
         }
@@ -35,7 +35,7 @@ impl Param {
     }
 
     /// f32 scratch it needs at run time.
-    pub(crate) fn scratch(&self) -> usize {
+    fn scratch(&self) -> usize {
         match self {
             Param::Tensor { len, f16: true, .. } => *len,
             _ => 0,
@@ -43,7 +43,7 @@ impl Param {
     }
 
     /// The values as f32, widening into the front of `tmp`; returns the rest of `tmp`.
-    pub(crate) fn get<'a>(
+    fn get<'a>(
         &'a self,
         bufs: &'a Buffers,
         tmp: &'a mut [f32],
@@ -77,28 +77,40 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
         .map(|d| effective(w_shape[d + 2], dilations[d]))
         .collect();
     let pads = window_pads(pt, &custom, &in_sp, &extent, &strides);
-    let weight = Param::of(cx, "weight")?;
-    let bias = if cx.has("bias") {
-        Some(Param::of(cx, "bias")?)
-    } else {
-        None
-    };
-    let out = cx.output(0)?;
     let params = ConvParams {
         strides,
         dilations,
         pads,
         groups,
     };
-    let plan =
-        ConvPlan::conv(&x.shape, &w_shape, &params).map_err(|e| cx.internal(e.to_string()))?;
+    let plan = ConvPlan::conv(&x.shape, &w_shape, &params);
+    push_conv_kernel(cx, plan, "convolution")
+}
+
+/// Finishes compiling `conv` or `conv_transpose` once its geometry is planned: checks the plan
+/// against the inferred output type, resolves `weight` and `bias`, and adds the kernel (the two
+/// ops run the same way; only their plans differ).
+pub(crate) fn push_conv_kernel(
+    cx: &mut OpCx<'_>,
+    plan: Result<ConvPlan, ane_cpu::CpuError>,
+    what: &str,
+) -> Result<(), SimError> {
+    let plan = plan.map_err(|e| cx.internal(e.to_string()))?;
+    let x = cx.input("x")?;
+    let out = cx.output(0)?;
     if plan.output_shape() != out.shape {
         return Err(cx.internal(format!(
-            "convolution gives {:?}, the output is typed {:?}",
+            "{what} gives {:?}, the output is typed {:?}",
             plan.output_shape(),
             out.shape
         )));
     }
+    let weight = Param::of(cx, "weight")?;
+    let bias = if cx.has("bias") {
+        Some(Param::of(cx, "bias")?)
+    } else {
+        None
+    };
     let scratch = usize::from(x.kind == Kind::F16) * x.len()
         + weight.scratch()
         + bias.as_ref().map_or(0, Param::scratch)
@@ -116,6 +128,7 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
     Ok(())
 }
 
+/// A planned `conv` or `conv_transpose`.
 #[derive(Debug)]
 struct Conv {
     plan: ConvPlan,
@@ -125,13 +138,13 @@ struct Conv {
     out: Lid,
 }
 
-pub(crate) fn internal(e: ane_cpu::CpuError) -> KernelError {
+fn internal(e: ane_cpu::CpuError) -> KernelError {
     KernelError::Internal(e.to_string())
 }
 
 /// Runs `compute(x, weight, bias, out)` on the f32 views of a window op's operands: f16 ones are
 /// widened into `scratch` (sized by the op's `ScratchNeed`), an f16 output is rounded once.
-pub(crate) fn with_operands(
+fn with_operands(
     bufs: &mut Buffers,
     scratch: &mut [f32],
     (x, weight, bias, out): (Lid, &Param, Option<&Param>, Lid),

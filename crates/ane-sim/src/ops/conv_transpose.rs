@@ -8,13 +8,10 @@
 //! `floor(P / 2)` before, where `P = max(0, (D_in − 1)·s + E − D_in·s)` is the total that
 //! shrinks the full output to `D_in · s`. An explicit `output_shape` only sets the output size.
 
-use crate::buffers::{Buffers, Lid};
-use crate::error::{KernelError, SimError};
-use crate::kernel::{Kernel, RunCx, ScratchNeed};
-use crate::ops::conv::{internal, with_operands, Param};
+use crate::error::SimError;
+use crate::ops::conv::push_conv_kernel;
 use crate::ops::window::{custom_pads, effective, pad_type, per_dim};
 use crate::prepare::op_cx::OpCx;
-use crate::storage::Kind;
 use ane_cpu::conv::{ConvPlan, ConvTransposeParams};
 use ane_mil::ops::shape::PadType;
 
@@ -44,61 +41,13 @@ pub(crate) fn compile(cx: &mut OpCx<'_>) -> Result<(), SimError> {
             PadType::Valid => 0,
         })
         .collect();
-    let weight = Param::of(cx, "weight")?;
-    let bias = if cx.has("bias") {
-        Some(Param::of(cx, "bias")?)
-    } else {
-        None
-    };
-    let out = cx.output(0)?;
     let params = ConvTransposeParams {
         strides,
         dilations,
         pads_before,
-        output_size: out.shape[2..].to_vec(),
+        output_size: cx.output(0)?.shape[2..].to_vec(),
         groups,
     };
-    let plan = ConvPlan::conv_transpose(&x.shape, &w_shape, &params)
-        .map_err(|e| cx.internal(e.to_string()))?;
-    if plan.output_shape() != out.shape {
-        return Err(cx.internal(format!(
-            "transposed convolution gives {:?}, the output is typed {:?}",
-            plan.output_shape(),
-            out.shape
-        )));
-    }
-    let scratch = usize::from(x.kind == Kind::F16) * x.len()
-        + weight.scratch()
-        + bias.as_ref().map_or(0, Param::scratch)
-        + usize::from(out.kind == Kind::F16) * out.len();
-    cx.push(
-        ConvTranspose {
-            plan,
-            x: x.lid,
-            weight,
-            bias,
-            out: out.lid,
-        },
-        ScratchNeed::f32(scratch),
-    );
-    Ok(())
-}
-
-#[derive(Debug)]
-struct ConvTranspose {
-    plan: ConvPlan,
-    x: Lid,
-    weight: Param,
-    bias: Option<Param>,
-    out: Lid,
-}
-
-impl Kernel for ConvTranspose {
-    fn run(&self, bufs: &mut Buffers, cx: &mut RunCx<'_>) -> Result<(), KernelError> {
-        let parallel = cx.parallel;
-        let operands = (self.x, &self.weight, self.bias.as_ref(), self.out);
-        with_operands(bufs, &mut cx.scratch.f32, operands, |x, w, bias, o| {
-            self.plan.run_f32(x, w, bias, o, parallel).map_err(internal)
-        })
-    }
+    let plan = ConvPlan::conv_transpose(&x.shape, &w_shape, &params);
+    push_conv_kernel(cx, plan, "transposed convolution")
 }
