@@ -80,15 +80,35 @@ fn write_output<T: Storage>(
     }
 }
 
-/// Splits this thread's scratch memory into regions of the given lengths.
-fn split_regions<'a>(mut buf: &'a mut [f32], lens: &[usize]) -> Vec<&'a mut [f32]> {
-    let mut regions = Vec::with_capacity(lens.len());
-    for &len in lens {
-        let (head, tail) = std::mem::take(&mut buf).split_at_mut(len);
-        regions.push(head);
-        buf = tail;
-    }
-    regions
+/// Runs one task's `compute(input, col, result)` on f32 views, in this thread's scratch memory:
+/// the input is widened into scratch unless it is already f32, `col_len` elements serve as the
+/// column matrix, and the result goes straight into `out_data` when that is f32 (else it is
+/// computed in scratch and rounded once).
+fn with_task_buffers<T: Storage>(
+    x_task: &[T],
+    out_data: &mut [T],
+    col_len: usize,
+    compute: impl FnOnce(&[f32], &mut [f32], &mut [f32]) -> Result<(), CpuError>,
+) -> Result<(), CpuError> {
+    let direct_in = T::as_f32(x_task);
+    let in_len = if direct_in.is_some() { 0 } else { x_task.len() };
+    let out_len = if T::as_f32(out_data).is_some() {
+        0
+    } else {
+        out_data.len()
+    };
+    threads::with_scratch(in_len + col_len + out_len, |buf| {
+        let (wide_in, rest) = buf.split_at_mut(in_len);
+        let (col, wide_out) = rest.split_at_mut(col_len);
+        let input: &[f32] = match direct_in {
+            Some(x32) => x32,
+            None => {
+                T::load(x_task, wide_in);
+                wide_in
+            }
+        };
+        write_output(out_data, wide_out, |result| compute(input, col, result))
+    })
 }
 
 /// Forward convolution: per (image, group), `out = W_g · im2col(x_g) (+ bias)`.
@@ -111,7 +131,6 @@ pub(super) fn run_conv<T: Storage>(
         let g = index % geo.groups;
         let x_task = &x[index * in_chunk..(index + 1) * in_chunk];
         let w_g = &w[g * geo.cout_g * rows..(g + 1) * geo.cout_g * rows];
-        let direct_in = T::as_f32(x_task);
         // 2-D convs are expanded and multiplied a band of output rows at a time, so the
         // im2col band stays in L2 cache between being written and being read by the GEMM.
         // Bands hold at least `min_rows` rows: a short last band joins the one before it.
@@ -125,86 +144,60 @@ pub(super) fn run_conv<T: Storage>(
         };
         let widest_band = (band_rows + min_rows.saturating_sub(1)).min(geo.out_sp[0]);
         let band_len = rows * widest_band * (geo.out_plane() / geo.out_sp[0].max(1));
-        // Scratch: [widened input][im2col band][f32 output], each only when needed.
-        let lens = [
-            if direct_in.is_some() { 0 } else { in_chunk },
-            if pointwise { 0 } else { band_len },
-            if T::as_f32(out_data).is_some() {
-                0
-            } else {
-                out_chunk
-            },
-        ];
-        threads::with_scratch(lens.iter().sum(), |buf| {
-            let mut regions = split_regions(buf, &lens).into_iter();
-            let (wide_in, col, wide_out) = (regions.next(), regions.next(), regions.next());
-            let (wide_in, col, wide_out) = (
-                wide_in.unwrap_or_default(),
-                col.unwrap_or_default(),
-                wide_out.unwrap_or_default(),
-            );
-            let input: &[f32] = match direct_in {
-                Some(x32) => x32,
-                None => {
-                    T::load(x_task, wide_in);
-                    wide_in
+        let col_len = if pointwise { 0 } else { band_len };
+        with_task_buffers(x_task, out_data, col_len, |input, col, result| {
+            let accumulate = fill_bias(result, bias, g * geo.cout_g, geo.out_plane());
+            if rows == 0 {
+                // No input channels: the output is the bias (or zero).
+                if !accumulate {
+                    result.fill(0.0);
                 }
-            };
-            let compute = |result: &mut [f32]| {
-                let accumulate = fill_bias(result, bias, g * geo.cout_g, geo.out_plane());
-                if rows == 0 {
-                    // No input channels: the output is the bias (or zero).
-                    if !accumulate {
-                        result.fill(0.0);
-                    }
-                    return Ok(());
+                return Ok(());
+            }
+            let w_mat = MatRef::row_major(w_g, geo.cout_g, rows)?;
+            if pointwise || geo.in_sp.len() != 2 {
+                let cols = if pointwise {
+                    // A 1×1, stride-1, unpadded kernel reads the input as its own im2col
+                    // matrix.
+                    input
+                } else {
+                    im2col(geo, input, col);
+                    &col[..]
+                };
+                return gemm_f32(
+                    MatMut::row_major(result, geo.cout_g, geo.out_plane())?,
+                    w_mat,
+                    MatRef::row_major(cols, rows, geo.out_plane())?,
+                    accumulate,
+                    parallel,
+                );
+            }
+            let (out_w, out_h) = (geo.out_sp[1], geo.out_sp[0]);
+            let mut first = 0;
+            while first < out_h {
+                let mut end = (first + band_rows).min(out_h);
+                if out_h - end < min_rows {
+                    end = out_h;
                 }
-                let w_mat = MatRef::row_major(w_g, geo.cout_g, rows)?;
-                if pointwise || geo.in_sp.len() != 2 {
-                    let cols = if pointwise {
-                        // A 1×1, stride-1, unpadded kernel reads the input as its own im2col
-                        // matrix.
-                        input
-                    } else {
-                        im2col(geo, input, col);
-                        &col[..]
-                    };
-                    return gemm_f32(
-                        MatMut::row_major(result, geo.cout_g, geo.out_plane())?,
-                        w_mat,
-                        MatRef::row_major(cols, rows, geo.out_plane())?,
-                        accumulate,
-                        parallel,
-                    );
-                }
-                let (out_w, out_h) = (geo.out_sp[1], geo.out_sp[0]);
-                let mut first = 0;
-                while first < out_h {
-                    let mut end = (first + band_rows).min(out_h);
-                    if out_h - end < min_rows {
-                        end = out_h;
-                    }
-                    let band = first..end;
-                    first = end;
-                    let width = band.len() * out_w;
-                    let band_col = &mut col[..rows * width];
-                    im2col_2d(geo, input, band_col, band.clone());
-                    gemm_f32(
-                        MatMut::new(
-                            &mut result[band.start * out_w..],
-                            geo.cout_g,
-                            width,
-                            geo.out_plane(),
-                        )?,
-                        w_mat,
-                        MatRef::row_major(band_col, rows, width)?,
-                        accumulate,
-                        parallel,
-                    )?;
-                }
-                Ok(())
-            };
-            write_output(out_data, wide_out, compute)
+                let band = first..end;
+                first = end;
+                let width = band.len() * out_w;
+                let band_col = &mut col[..rows * width];
+                im2col_2d(geo, input, band_col, band.clone());
+                gemm_f32(
+                    MatMut::new(
+                        &mut result[band.start * out_w..],
+                        geo.cout_g,
+                        width,
+                        geo.out_plane(),
+                    )?,
+                    w_mat,
+                    MatRef::row_major(band_col, rows, width)?,
+                    accumulate,
+                    parallel,
+                )?;
+            }
+            Ok(())
         })
     };
     for_each_task(
@@ -235,33 +228,11 @@ pub(super) fn run_conv_transpose<T: Storage>(
         let g = index % geo.groups;
         let x_task = &x[index * in_chunk..(index + 1) * in_chunk];
         let w_g = &w[g * geo.cin_g * col_rows..(g + 1) * geo.cin_g * col_rows];
-        let direct_in = T::as_f32(x_task);
-        // Scratch: [widened input][col][f32 output].
-        let lens = [
-            if direct_in.is_some() { 0 } else { in_chunk },
+        with_task_buffers(
+            x_task,
+            out_data,
             col_rows * geo.in_plane(),
-            if T::as_f32(out_data).is_some() {
-                0
-            } else {
-                out_chunk
-            },
-        ];
-        threads::with_scratch(lens.iter().sum(), |buf| {
-            let mut regions = split_regions(buf, &lens).into_iter();
-            let (wide_in, col, wide_out) = (regions.next(), regions.next(), regions.next());
-            let (wide_in, col, wide_out) = (
-                wide_in.unwrap_or_default(),
-                col.unwrap_or_default(),
-                wide_out.unwrap_or_default(),
-            );
-            let input: &[f32] = match direct_in {
-                Some(x32) => x32,
-                None => {
-                    T::load(x_task, wide_in);
-                    wide_in
-                }
-            };
-            let compute = |result: &mut [f32]| {
+            |input, col, result| {
                 if !fill_bias(result, bias, g * geo.cout_g, geo.out_plane()) {
                     result.fill(0.0);
                 }
@@ -276,9 +247,8 @@ pub(super) fn run_conv_transpose<T: Storage>(
                     col2im(geo, col, result);
                 }
                 Ok(())
-            };
-            write_output(out_data, wide_out, compute)
-        })
+            },
+        )
     };
     for_each_task(
         out,
