@@ -40,6 +40,28 @@ pub const CONCAT_INPUTS_REPORTED: usize = 2;
 /// silent, and nothing contradicts it there (maderix's packed kernels that slice past it were
 /// developed on M4).
 pub const MAX_SLICE_WIDTH_OFFSET_PRE_A16: usize = 4094;
+/// Every kernel input and output row (the last axis of a `[1, C, H, W]` I/O tensor) is a multiple
+/// of this many bytes: 32 fp16 values. The strictest of the reports, so it satisfies all of them:
+/// ncdrone/rustane's README ("spatial width must be a multiple of 16", silent corruption
+/// otherwise, with fp16 I/O: 32-byte rows); Core ML-compiled models' load attributes report row
+/// strides padded to 64 bytes, and users of `_ANEModel` pad rows to 64 bytes; every I/O width of
+/// maderix/ANE's working kernels (`training_dynamic/io.h`) is a multiple of 256 values.
+pub const IO_ROW_ALIGNMENT_BYTES: usize = 64;
+/// The narrowest I/O row in values: computer-graphics-tools/ane (`graph/compile.rs`,
+/// `MIN_SPATIAL_WIDTH`) reports narrower inputs compiling and then failing at run time with
+/// `ANEProgramProcessRequestDirect` status 0x1d on M1–M5; ncdrone/ane keeps the same floor.
+pub const MIN_IO_WIDTH: usize = 64;
+/// The widest I/O row (last axis) on every chip until a Mac shows more: ncdrone/rustane#13 probed
+/// an M3 Ultra (16,384 compiles, 17,920 fails in `ANECCompile`); the widest that ran on an M4 is
+/// 9,728 (maderix/ANE's Qwen3 FFN) or 15,616 (rustane 800M); the 65,536 M4 cap (maderix PR #26) is
+/// about the channel axis.
+pub const MAX_IO_WIDTH: usize = 16_384;
+/// The default budget of one kernel's inputs plus outputs: M4 contributors measured the best rate
+/// near 12.5 MB of weights and SRAM spills from about 32 MB (maderix PR #40, PR #25's fine probe);
+/// maderix PR #35 puts surfaces over 16 MB behind `kIOSurfaceIsGlobal` on M5. Larger kernels have
+/// run (maderix's Qwen3 FFN moves 25 MB on an M4), so this is a budget for speed and safety, not
+/// a proven failure point; `doctor` on a Mac measures a 16 MiB and a 33 MiB kernel.
+pub const DEFAULT_KERNEL_IO_BYTES: usize = 16 << 20;
 /// The smallest channel count maderix's probes settled on ("ANE minimum size", ane-facts §6,
 /// commit 184b182); its own trainers use 64–128. Reported, not enforced.
 pub const MIN_IO_CHANNELS_REPORTED: usize = 64;
@@ -87,12 +109,16 @@ pub struct ChipCaps {
     /// The smallest kernel I/O channel count reported to work well ([`MIN_IO_CHANNELS_REPORTED`]);
     /// advisory.
     pub min_io_channels_reported: usize,
-    /// Largest total bytes of a kernel's inputs, and of its outputs; `None` (every family): no
-    /// compile failure is reported. The references only report performance cliffs — SRAM spills
-    /// from ≈32 MB of weights (ane-facts §6, PR #40, M4 Max) and surfaces over 16 MB needing
-    /// `kIOSurfaceIsGlobal` on M5 (ane-facts §5, PR #35) — so this is a knob: set it and the lint
-    /// rejects, and the partitioner splits, kernels whose buffers exceed it.
+    /// Largest total bytes of a kernel's inputs plus its outputs ([`DEFAULT_KERNEL_IO_BYTES`] on
+    /// every family; `None` lifts the budget for experiments). The lint rejects, and the
+    /// partitioner splits, kernels whose buffers exceed it.
     pub max_kernel_io_bytes: Option<usize>,
+    /// Every I/O row (last axis) is a multiple of this many bytes ([`IO_ROW_ALIGNMENT_BYTES`]).
+    pub io_row_alignment_bytes: usize,
+    /// The narrowest I/O row in values ([`MIN_IO_WIDTH`]).
+    pub min_io_width: usize,
+    /// The widest I/O row in elements ([`MAX_IO_WIDTH`]).
+    pub max_io_width: usize,
 }
 
 impl ChipFamily {
@@ -128,7 +154,10 @@ impl ChipFamily {
             max_slice_width_offset: pre_a16.then_some(MAX_SLICE_WIDTH_OFFSET_PRE_A16),
             avoid_softmax_non_power_of_two: true,
             min_io_channels_reported: MIN_IO_CHANNELS_REPORTED,
-            max_kernel_io_bytes: None,
+            max_kernel_io_bytes: Some(DEFAULT_KERNEL_IO_BYTES),
+            io_row_alignment_bytes: IO_ROW_ALIGNMENT_BYTES,
+            min_io_width: MIN_IO_WIDTH,
+            max_io_width: MAX_IO_WIDTH,
         }
     }
 }
@@ -160,6 +189,11 @@ impl ChipCaps {
                 self.matmul_inner_multiple
             ))
         }
+    }
+
+    /// The I/O row alignment in elements of `element_bytes` bytes (32 for fp16, 16 for fp32).
+    pub fn io_row_alignment_elements(&self, element_bytes: usize) -> usize {
+        (self.io_row_alignment_bytes / element_bytes.max(1)).max(1)
     }
 
     /// The smallest size ≥ `inner` that [`ChipCaps::check_matmul_inner`] accepts (the size to

@@ -26,9 +26,10 @@ mod tests;
 
 pub use caps::{
     ChipCaps, COMPILE_LIMIT_PER_PROCESS, MAX_AXIS_M1_TO_M3, MAX_AXIS_M4_AND_LATER,
-    SURFACE_ALIGNMENT,
+    SURFACE_ALIGNMENT, DEFAULT_KERNEL_IO_BYTES, IO_ROW_ALIGNMENT_BYTES, MAX_IO_WIDTH,
+    MIN_IO_WIDTH,
 };
 pub use family::{parse_brand_string, parse_dialect, ChipFamily, ChipTier, DIALECT_NAMES};
 pub use info::{ChipInfo, DialectSource};
 pub use lint::{lint, lint_all, LintError};
-pub use rules::{ane_op_support, Enforcement, Evidence, OpSupport, Rule, ANE_OPS};
+pub use rules::{ane_op_support, Enforcement, Evidence, OpSupport, Rule, Tier, ANE_OPS};

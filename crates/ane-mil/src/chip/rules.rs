@@ -62,13 +62,27 @@ pub enum Rule {
     /// A kernel with several inputs whose byte sizes are not strictly ascending, or several
     /// outputs not strictly descending.
     MultiInputOrder,
-    /// A kernel whose inputs (or outputs) together exceed [`ChipCaps::max_kernel_io_bytes`].
+    /// A kernel whose inputs plus outputs exceed [`ChipCaps::max_kernel_io_bytes`].
     KernelIoBytes,
+    /// A kernel input or output that is not a rank-4 `[1, C, H, W]` tensor.
+    IoRank,
+    /// A kernel input or output row (`W` × element bytes) that is not a multiple of
+    /// [`ChipCaps::io_row_alignment_bytes`].
+    IoRowAlignment,
+    /// A kernel input or output row narrower than [`ChipCaps::min_io_width`] or wider than
+    /// [`ChipCaps::max_io_width`].
+    IoWidth,
+    /// An op no trainer has run on the ANE ([`Tier::Unproven`]): only reported.
+    UnprovenOp,
+    /// A tensor form no trainer has run on the ANE (a transpose other than `[0, 1, 3, 2]`, a
+    /// tensor of rank other than 4 or with a leading axis other than 1, a bool tensor): only
+    /// reported.
+    UnprovenForm,
 }
 
 impl Rule {
     /// Every rule, in table order.
-    pub const ALL: [Rule; 20] = [
+    pub const ALL: [Rule; 25] = [
         Rule::Dialect,
         Rule::AxisSize,
         Rule::OpSet,
@@ -89,6 +103,11 @@ impl Rule {
         Rule::MinIoChannels,
         Rule::MultiInputOrder,
         Rule::KernelIoBytes,
+        Rule::IoRank,
+        Rule::IoRowAlignment,
+        Rule::IoWidth,
+        Rule::UnprovenOp,
+        Rule::UnprovenForm,
     ];
 
     /// A short stable identifier (`axis-size`), used in messages and plan tables.
@@ -114,6 +133,11 @@ impl Rule {
             Rule::MinIoChannels => "min-io-channels",
             Rule::MultiInputOrder => "multi-input-order",
             Rule::KernelIoBytes => "kernel-io-bytes",
+            Rule::IoRank => "io-rank",
+            Rule::IoRowAlignment => "io-row-alignment",
+            Rule::IoWidth => "io-width",
+            Rule::UnprovenOp => "unproven-op",
+            Rule::UnprovenForm => "unproven-form",
         }
     }
 
@@ -123,7 +147,9 @@ impl Rule {
             Rule::ConcatArity
             | Rule::SoftmaxNonPowerOfTwo
             | Rule::MinIoChannels
-            | Rule::MultiInputOrder => Enforcement::Advisory,
+            | Rule::MultiInputOrder
+            | Rule::UnprovenOp
+            | Rule::UnprovenForm => Enforcement::Advisory,
             _ => Enforcement::Reject,
         }
     }
@@ -177,8 +203,33 @@ impl Rule {
                  no failure reported below it"
             }
             Rule::KernelIoBytes => {
-                "a configured cap (none by default): ane-facts §6 reports SRAM spills from ≈32 MB \
-                 (PR #40) and §5 16 MB surfaces needing kIOSurfaceIsGlobal on M5 (PR #35)"
+                "a budget (16 MiB by default): maderix/ANE PR #40 and PR #25 measured the best rate \
+                 near 12.5 MB of weights and SRAM spills from ≈32 MB on M4; PR #35: surfaces over \
+                 16 MB need kIOSurfaceIsGlobal on M5"
+            }
+            Rule::IoRank => {
+                "maderix/ANE training_dynamic/io.h, computer-graphics-tools/ane, ncdrone/rustane: \
+                 every working kernel's inputs and outputs are [1, C, 1, S] surfaces"
+            }
+            Rule::IoRowAlignment => {
+                "ncdrone/rustane README gotchas (spatial width not a multiple of 16: silent data \
+                 corruption); 64-byte row strides in Core ML-compiled models' load attributes and \
+                 in _ANEModel users; maderix/ANE training_dynamic/io.h (every width a multiple of \
+                 256)"
+            }
+            Rule::IoWidth => {
+                "computer-graphics-tools/ane graph/compile.rs MIN_SPATIAL_WIDTH = 64 (narrower: \
+                 ANEProgramProcessRequestDirect status 0x1d on M1–M5); ncdrone/rustane#13 (widths \
+                 above 16,384 fail to compile on an M3 Ultra); 16,384 on every chip until a Mac \
+                 shows more"
+            }
+            Rule::UnprovenOp => {
+                "ops outside maderix/ANE's working kernels (ane-facts §2): reported to run by Core \
+                 ML or other projects, never in a trainer's kernel; `doctor` on a Mac settles each"
+            }
+            Rule::UnprovenForm => {
+                "forms outside maderix/ANE's working kernels: transpose only as [0, 1, 3, 2], rank-4 \
+                 [1, C, H, W] tensors, no bool tensors; `doctor` on a Mac settles each"
             }
             Rule::MultiInputOrder => {
                 "ane-facts §5, §6 (README: multi-input requests fail with 0x1d; issue #47: input sizes \
@@ -204,6 +255,28 @@ pub enum Evidence {
     Reported,
 }
 
+/// How well a rule's subject (an op or a tensor form) is established on the hardware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tier {
+    /// Ran in kernels of a trainer that trained on the ANE.
+    Proven,
+    /// Reported to run elsewhere (Core ML, other projects) or never tried: compiled, and reported.
+    Unproven,
+    /// Known to fail to compile or to compute wrong values: never emitted.
+    KnownFailure,
+}
+
+impl Tier {
+    /// `proven`, `unproven` or `known-failure`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Tier::Proven => "proven",
+            Tier::Unproven => "unproven",
+            Tier::KnownFailure => "known-failure",
+        }
+    }
+}
+
 /// Why an op may appear in an ANE kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpSupport {
@@ -213,6 +286,16 @@ pub struct OpSupport {
     pub evidence: Evidence,
     /// Where that comes from.
     pub source: &'static str,
+}
+
+impl OpSupport {
+    /// The op's tier: verified ops are proven, reported ones unproven.
+    pub fn tier(&self) -> Tier {
+        match self.evidence {
+            Evidence::Verified => Tier::Proven,
+            Evidence::Reported => Tier::Unproven,
+        }
+    }
 }
 
 const MADERIX: &str = "ane-facts §2 (maderix kernels)";

@@ -4,7 +4,7 @@
 use super::scope::{is_const_op, Scope};
 use super::LintError;
 use crate::chip::caps::ChipCaps;
-use crate::chip::rules::{ane_op_support, Rule};
+use crate::chip::rules::{ane_op_support, Rule, Tier};
 use crate::dtype::DType;
 use crate::program::{Argument, Function, Operation};
 use crate::types::{TensorType, ValueType};
@@ -64,26 +64,31 @@ impl<'f> Cx<'f, '_> {
                 );
             }
             self.check_io_channels(&p.name, t, "input");
+            self.check_io_form(&p.name, t, "input");
             input_bytes.push(byte_size(t));
         }
         let mut output_bytes = Vec::new();
         for name in &function.outputs {
             if let Some(t) = self.scope.type_of(name) {
                 self.check_io_channels(name, t, "output");
+                self.check_io_form(name, t, "output");
                 output_bytes.push(byte_size(t));
             }
         }
         if let Some(limit) = self.caps.max_kernel_io_bytes {
-            for (side, sizes) in [("inputs", &input_bytes), ("outputs", &output_bytes)] {
-                let total: usize = sizes.iter().sum();
-                if total > limit {
-                    self.push(
-                        Rule::KernelIoBytes,
-                        None,
-                        None,
-                        format!("the kernel's {side} take {total} bytes, above the cap of {limit}"),
-                    );
-                }
+            let inputs: usize = input_bytes.iter().sum();
+            let outputs: usize = output_bytes.iter().sum();
+            if inputs + outputs > limit {
+                self.push(
+                    Rule::KernelIoBytes,
+                    None,
+                    None,
+                    format!(
+                        "the kernel's inputs ({inputs} bytes) and outputs ({outputs} bytes) take \
+                         {} bytes, above the budget of {limit}",
+                        inputs + outputs
+                    ),
+                );
             }
         }
         if !strictly(&input_bytes, |a, b| a < b) {
@@ -124,6 +129,86 @@ impl<'f> Cx<'f, '_> {
         }
     }
 
+    /// The I/O tensor rules: rank 4 with a leading 1, rows a multiple of the alignment, widths
+    /// within the chip's bounds.
+    fn check_io_form(&mut self, name: &str, t: &TensorType, what: &str) {
+        let leading_one = t.shape.first().and_then(|d| d.known()) == Some(1);
+        if t.rank() != 4 || !leading_one {
+            self.push(
+                Rule::IoRank,
+                None,
+                Some(name),
+                format!("kernel {what} of type {t} is not a rank-4 [1, C, H, W] tensor"),
+            );
+        }
+        let (Some(width), Some(element_bytes)) = (
+            t.shape.last().and_then(|d| d.known()),
+            t.dtype.size_in_bytes(),
+        ) else {
+            return;
+        };
+        let row_bytes = width * element_bytes;
+        let align = self.caps.io_row_alignment_bytes;
+        if row_bytes % align != 0 {
+            self.push(
+                Rule::IoRowAlignment,
+                None,
+                Some(name),
+                format!(
+                    "kernel {what} of type {t} has rows of {width} values ({row_bytes} bytes), not \
+                     a multiple of {align} bytes ({} values)",
+                    align / element_bytes.max(1)
+                ),
+            );
+        }
+        let (min_width, max_width) = (self.caps.min_io_width, self.caps.max_io_width);
+        if width < min_width || width > max_width {
+            self.push(
+                Rule::IoWidth,
+                None,
+                Some(name),
+                format!(
+                    "kernel {what} of type {t} has rows of {width} values; rows must hold \
+                     {min_width} to {max_width} values"
+                ),
+            );
+        }
+    }
+
+    /// The tensor forms no working trainer used: reported, never rejected.
+    fn check_forms(&mut self, op: &'f Operation) {
+        for out in &op.outputs {
+            let ValueType::Tensor(t) = &out.ty else {
+                continue;
+            };
+            if t.dtype == DType::Bool {
+                self.push(
+                    Rule::UnprovenForm,
+                    Some(op),
+                    Some(&out.name),
+                    format!("bool tensor {t}"),
+                );
+            } else if t.rank() != 4 || t.shape.first().and_then(|d| d.known()) != Some(1) {
+                self.push(
+                    Rule::UnprovenForm,
+                    Some(op),
+                    Some(&out.name),
+                    format!("tensor {t} is not rank-4 [1, C, H, W]"),
+                );
+            }
+        }
+        if op.op_type == "transpose" {
+            if let Some(perm) = self.const_ints(op, "perm").filter(|p| p != &[0, 1, 3, 2]) {
+                self.push(
+                    Rule::UnprovenForm,
+                    Some(op),
+                    None,
+                    format!("transpose with perm {perm:?} (only [0, 1, 3, 2] is proven)"),
+                );
+            }
+        }
+    }
+
     fn check_axes(&mut self, op: Option<&Operation>, name: &str, t: &TensorType) {
         for (axis, dim) in t.shape.iter().enumerate() {
             if let Some(size) = dim.known().filter(|&d| d > self.caps.max_axis_size) {
@@ -149,10 +234,23 @@ impl<'f> Cx<'f, '_> {
         if is_const_op(op) {
             return;
         }
-        if let Err((rule, message)) = ane_op_support(&op.op_type, self.caps) {
-            self.push(rule, Some(op), None, message);
-            return;
+        match ane_op_support(&op.op_type, self.caps) {
+            Err((rule, message)) => {
+                self.push(rule, Some(op), None, message);
+                return;
+            }
+            Ok(support) if support.tier() == Tier::Unproven => self.push(
+                Rule::UnprovenOp,
+                Some(op),
+                None,
+                format!(
+                    "`{}` has run in no trainer's ANE kernel ({})",
+                    op.op_type, support.source
+                ),
+            ),
+            Ok(_) => {}
         }
+        self.check_forms(op);
         for out in &op.outputs {
             if let ValueType::Tensor(t) = &out.ty {
                 if is_runtime_integer(t.dtype) {

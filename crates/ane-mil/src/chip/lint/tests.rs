@@ -4,8 +4,31 @@
 use crate::builder::{
     BuildError, ConvParams, FunctionBuilder, PadSpec, PoolParams, ProgramBuilder, Var,
 };
-use crate::chip::{lint, lint_all, ChipFamily, Rule};
+use crate::chip::{ChipCaps, ChipFamily, LintError, Rule};
 use crate::{DType, Dialect, Program, TensorType, TensorValue};
+
+/// The I/O-form rules, which small hand-built programs break on purpose; the tests of other rules
+/// leave them out, and `io_rules_*` test them.
+const IO_FORM_RULES: [Rule; 3] = [Rule::IoRank, Rule::IoRowAlignment, Rule::IoWidth];
+
+/// The lint's rejecting findings without the I/O-form rules.
+fn lint(p: &Program, caps: &ChipCaps) -> Vec<LintError> {
+    crate::chip::lint(p, caps)
+        .into_iter()
+        .filter(|e| !IO_FORM_RULES.contains(&e.rule))
+        .collect()
+}
+
+/// Every finding but the I/O-form rules and the proven-ness tiers.
+fn lint_all(p: &Program, caps: &ChipCaps) -> Vec<LintError> {
+    crate::chip::lint_all(p, caps)
+        .into_iter()
+        .filter(|e| {
+            !IO_FORM_RULES.contains(&e.rule)
+                && !matches!(e.rule, Rule::UnprovenOp | Rule::UnprovenForm)
+        })
+        .collect()
+}
 
 fn fp16(dims: &[usize]) -> TensorType {
     TensorType::new(DType::Fp16, dims.iter().copied())
@@ -345,17 +368,113 @@ fn the_lint_reads_parsed_text_in_both_dialects() {
 fn a_configured_io_byte_cap_rejects_larger_kernels() {
     let p = program(ChipFamily::M4, |f| packed_matmul(f, 64));
     let mut caps = ChipFamily::M4.caps();
-    assert_eq!(caps.max_kernel_io_bytes, None);
-    // Input 64 × 192 fp16 = 24576 bytes; output 128 × 64 fp16 = 16384 bytes.
-    caps.max_kernel_io_bytes = Some(20_000);
+    assert_eq!(caps.max_kernel_io_bytes, Some(16 << 20));
+    // Input 64 × 192 fp16 = 24576 bytes; output 128 × 64 fp16 = 16384 bytes: 40960 in all.
+    caps.max_kernel_io_bytes = Some(40_000);
     let errors = lint(&p, &caps);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].rule, Rule::KernelIoBytes);
     assert!(
-        errors[0].message.contains("inputs take 24576 bytes"),
+        errors[0].message.contains("inputs (24576 bytes) and outputs (16384 bytes)"),
         "{}",
         errors[0]
     );
-    caps.max_kernel_io_bytes = Some(30_000);
+    caps.max_kernel_io_bytes = Some(40_960);
     assert_eq!(lint(&p, &caps), vec![]);
+}
+
+/// The rules of the I/O-form findings of `p` on M4.
+fn io_rules(p: &Program) -> Vec<(Rule, Option<String>)> {
+    crate::chip::lint(p, &ChipFamily::M4.caps())
+        .into_iter()
+        .filter(|e| IO_FORM_RULES.contains(&e.rule))
+        .map(|e| (e.rule, e.tensor))
+        .collect()
+}
+
+#[test]
+fn io_rules_accept_aligned_rank_4_rows_within_the_width_bounds() {
+    for width in [64, 96, 16_384] {
+        let p = program(ChipFamily::M4, |f| {
+            let x = f.input("x", fp16(&[1, 64, 1, width]))?;
+            f.relu(&x)
+        });
+        assert_eq!(io_rules(&p), vec![], "width {width}");
+    }
+    // fp32 rows align at 16 values.
+    let p = program(ChipFamily::M4, |f| {
+        let x = f.input("x", TensorType::new(DType::Fp32, [1, 64, 1, 80]))?;
+        f.relu(&x)
+    });
+    assert_eq!(io_rules(&p), vec![]);
+}
+
+#[test]
+fn io_rules_reject_unaligned_narrow_wide_and_non_rank_4_io() {
+    let unaligned = program(ChipFamily::M4, |f| {
+        let x = f.input("x", fp16(&[1, 64, 1, 673]))?;
+        f.relu(&x)
+    });
+    let errors = crate::chip::lint(&unaligned, &ChipFamily::M4.caps());
+    let e = errors
+        .iter()
+        .find(|e| e.rule == Rule::IoRowAlignment && e.tensor.as_deref() == Some("x"))
+        .expect("the input row is unaligned");
+    assert!(e.message.contains("673 values (1346 bytes)"), "{e}");
+    assert!(e.to_string().contains("maderix/ANE"), "{e}");
+    let narrow = program(ChipFamily::M4, |f| {
+        let x = f.input("x", fp16(&[1, 1280, 1, 16]))?;
+        f.relu(&x)
+    });
+    assert!(io_rules(&narrow).contains(&(Rule::IoWidth, Some("x".into()))));
+    assert!(io_rules(&narrow).contains(&(Rule::IoRowAlignment, Some("x".into()))));
+    let wide = program(ChipFamily::M4, |f| {
+        let x = f.input("x", fp16(&[1, 64, 1, 16_416]))?;
+        f.relu(&x)
+    });
+    assert_eq!(
+        io_rules(&wide)
+            .iter()
+            .filter(|(r, _)| *r == Rule::IoWidth)
+            .count(),
+        2,
+        "the input and the output are both too wide"
+    );
+    let batched = program(ChipFamily::M4, |f| {
+        let x = f.input("x", fp16(&[64, 1, 28, 32]))?;
+        f.relu(&x)
+    });
+    assert!(io_rules(&batched).contains(&(Rule::IoRank, Some("x".into()))));
+    let rank2 = program(ChipFamily::M4, |f| {
+        let x = f.input("x", fp16(&[64, 32]))?;
+        f.relu(&x)
+    });
+    assert!(io_rules(&rank2).contains(&(Rule::IoRank, Some("x".into()))));
+}
+
+#[test]
+fn unproven_ops_and_forms_are_reported_not_rejected() {
+    let p = program(ChipFamily::M4, |f| {
+        let x = f.input("x", fp16(&[1, 64, 1, 64]))?;
+        let r = f.relu(&x)?;
+        let t = f.transpose(&r, &[0, 2, 1, 3])?;
+        f.reshape(&t, &[1, 64, 1, 64])
+    });
+    let caps = ChipFamily::M4.caps();
+    assert_eq!(crate::chip::lint(&p, &caps), vec![]);
+    let advisory: Vec<Rule> = crate::chip::lint_all(&p, &caps)
+        .into_iter()
+        .map(|e| e.rule)
+        .collect();
+    assert!(advisory.contains(&Rule::UnprovenOp), "{advisory:?}");
+    assert!(advisory.contains(&Rule::UnprovenForm), "{advisory:?}");
+    let proven = program(ChipFamily::M4, |f| packed_matmul(f, 64));
+    let forms: Vec<String> = crate::chip::lint_all(&proven, &caps)
+        .into_iter()
+        .filter(|e| e.rule == Rule::UnprovenForm)
+        .map(|e| e.message)
+        .collect();
+    // packed_matmul transposes with [0, 3, 1, 2]: the one unproven form in it.
+    assert_eq!(forms.len(), 1, "{forms:?}");
+    assert!(forms[0].contains("[0, 3, 1, 2]"), "{forms:?}");
 }
