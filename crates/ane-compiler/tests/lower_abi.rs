@@ -6,7 +6,7 @@
 mod common;
 mod lowering;
 
-use ane_compiler::abi::{check_packing, AbiError, HostValue, InputPlacement, PackingLimits};
+use ane_compiler::abi::{check_packing, AbiError, HostValue, InputPlacement};
 use ane_compiler::lower::{lower_kernel, Abi, KernelSpec, LowerOptions, LoweringLimits, Precision};
 use ane_compiler::{DType, Graph};
 use ane_mil::Dialect;
@@ -48,6 +48,19 @@ fn identity_graph(shapes: &[Vec<usize>]) -> Graph {
     g
 }
 
+/// The ANE's limits with the per-axis cap `cap`; below 1,024 the row-width rules (64 to 16,384
+/// values) cannot hold together with the cap, so small caps test the axis-cap padding alone.
+fn limits_for_cap(cap: usize) -> LoweringLimits {
+    let mut limits = LoweringLimits::ane();
+    limits.max_axis_size = Some(cap);
+    if cap < 1024 {
+        limits.io_row_alignment_bytes = 1;
+        limits.min_io_width = 1;
+        limits.max_io_width = None;
+    }
+    limits
+}
+
 fn round_trip(shapes: &[Vec<usize>], order: &[usize], precision: Precision, cap: usize, seed: u64) {
     let g = identity_graph(shapes);
     let values: Vec<_> = g.inputs().iter().map(|i| i.value).collect();
@@ -61,7 +74,7 @@ fn round_trip(shapes: &[Vec<usize>], order: &[usize], precision: Precision, cap:
         precision,
         ..LowerOptions::ane(Dialect::Ios18)
     };
-    opts.limits.max_axis_size = Some(cap);
+    opts.limits = limits_for_cap(cap);
     let kernel = lower_kernel(&spec, &opts).unwrap();
     let mut rng = TestRng::new(seed);
     let inputs: Vec<Host> = shapes
@@ -120,7 +133,7 @@ proptest! {
     ) {
         let order: Vec<usize> = (0..shapes.len()).collect();
         let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
-        let limits = PackingLimits { max_axis_size: Some(cap), max_slice_begin: None };
+        let limits = limits_for_cap(cap).packing(Precision::Fp16);
         prop_assume!(check_packing(&sizes, &sizes, &limits).is_ok());
         round_trip(&shapes, &order, Precision::Fp16, cap, seed);
     }
@@ -171,7 +184,18 @@ fn packed_layout_is_as_documented() {
             }
         }
     }
-    assert!(covered.iter().all(|&c| c), "slabs tile the whole buffer");
+    // Slabs start on 64-byte boundaries; the columns between them are never read.
+    let layout = abi.packed_layout().expect("a packed kernel has a layout");
+    assert!(layout.input.width % 32 == 0 && layout.input.width >= 64);
+    assert!(layout.output.width % 32 == 0 && layout.output.width >= 64);
+    for slab in &layout.input.slabs {
+        assert_eq!(slab.offset % 32, 0, "{slab:?}");
+    }
+    let used: usize = layout.input.slabs.iter().map(|s| s.extent).sum();
+    assert_eq!(
+        covered.iter().filter(|&&c| c).count(),
+        used * layout.input.channels
+    );
 
     // Outputs: contiguous ranges; unpacking reads exactly them.
     let out_bytes_len = abi.output_buffer_bytes(0).unwrap();

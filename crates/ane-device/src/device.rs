@@ -93,4 +93,11 @@ pub trait Device {
 
     /// How many compiles this device has performed (cache hits excluded).
     fn compile_count(&self) -> usize;
+
+    /// Makes later compiles refuse programs that break a rejecting rule of `caps` (`None`: check
+    /// nothing). The simulator standing in for the ANE uses it so that it refuses what the Neural
+    /// Engine would; the Neural Engine enforces its own rules, so the default ignores it.
+    fn enforce_hardware_rules(&mut self, caps: Option<ane_mil::chip::ChipCaps>) {
+        let _ = caps;
+    }
 }

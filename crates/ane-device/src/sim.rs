@@ -90,6 +90,10 @@ impl Device for SimDevice {
         }
     }
 
+    fn enforce_hardware_rules(&mut self, caps: Option<ane_mil::chip::ChipCaps>) {
+        self.options.hardware_rules = caps;
+    }
+
     fn compile(
         &mut self,
         program: &Program,

@@ -13,6 +13,16 @@ pub enum SimError {
     /// Some `BLOBFILE` reference does not resolve in the weight files.
     #[error("{} weight reference(s) do not resolve:\n{}", .0.len(), join_lines(.0))]
     WeightRefs(Vec<BlobRefError>),
+    /// The program breaks hardware rules of the chip the simulator stands in for
+    /// ([`SimOptions::hardware_rules`](crate::SimOptions::hardware_rules)).
+    #[error(
+        "the Neural Engine would refuse this kernel ({} rule(s) broken):\n{}\n(the simulator \
+         enforces the ANE's rules for ANE-placed kernels; ANE_TRAINER_SIM_RULES=off lifts them \
+         for experiments)",
+        .0.len(),
+        join_lines(.0)
+    )]
+    HardwareRules(Vec<ane_mil::chip::LintError>),
     /// The requested function does not exist.
     #[error("the program has no function `{name}` (functions: {available})")]
     NoFunction {
@@ -69,7 +79,7 @@ pub enum SimError {
     Internal(String),
 }
 
-fn join_lines(errors: &[BlobRefError]) -> String {
+fn join_lines<E: std::fmt::Display>(errors: &[E]) -> String {
     errors
         .iter()
         .map(ToString::to_string)

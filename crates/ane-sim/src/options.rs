@@ -19,6 +19,11 @@ pub struct SimOptions {
     pub threads: Option<usize>,
     /// The function to run; `None` means `main`.
     pub function: Option<String>,
+    /// Refuse, as the Neural Engine would, a program that breaks a rejecting rule of this chip's
+    /// capability table (`ane_mil::chip::lint`: I/O rows, widths and rank, the kernel I/O budget,
+    /// ops the ANE lacks, known failures). Set for kernels placed on the ANE, so every test runs
+    /// only hardware-legal kernels; `None` (host kernels, experiments) checks nothing.
+    pub hardware_rules: Option<ane_mil::chip::ChipCaps>,
 }
 
 /// The pool for `threads` (`None`: the global pool), created once per thread count.

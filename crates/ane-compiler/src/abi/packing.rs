@@ -22,6 +22,13 @@
 //! weight columns.
 //! A candidate is feasible when every axis (C, S, every slab's intermediate shape) fits the cap and
 //! every slab starts at or below `max_slice_begin`.
+//!
+//! **Hardware rows.** On the ANE every I/O row is a multiple of 64 bytes and 64 to 16,384 values
+//! wide (`ane_mil::chip` rules `io-row-alignment`, `io-width`): with [`PackingLimits::row_align`]
+//! every input slab starts at a multiple of it (the columns between slabs are never read), the
+//! input width is rounded up to it, and output widths are chosen among its multiples; both widths
+//! are at least [`PackingLimits::min_width`] and at most [`PackingLimits::max_width`]. Excess width
+//! moves into channels: the fixed axis is chosen so that the width fits.
 
 use std::fmt;
 use thiserror::Error;
@@ -52,7 +59,7 @@ pub enum PackingError {
     /// No channel/spatial split keeps every axis within the limits.
     #[error(
         "cannot pack {side}s of {sizes:?} elements into one [1, C, 1, S] buffer with every axis \
-         ≤ {max_axis}{begin}: split the kernel or use the multi-input ABI",
+         ≤ {max_axis}{begin} and S a legal row width: split the kernel or use the multi-input ABI",
         begin = match .max_slice_begin { Some(b) => format!(" and every slice starting at ≤ {b}"), None => String::new() }
     )]
     Infeasible {
@@ -93,6 +100,43 @@ pub struct PackingLimits {
     pub max_axis_size: Option<usize>,
     /// Cap on the spatial offset an input slab may start at; `None` = unlimited.
     pub max_slice_begin: Option<usize>,
+    /// Buffer widths and input slab offsets are multiples of this many elements (1: no rule).
+    pub row_align: usize,
+    /// The narrowest buffer width in elements (1: no rule).
+    pub min_width: usize,
+    /// The widest buffer width in elements; `None` = only the per-axis cap.
+    pub max_width: Option<usize>,
+}
+
+impl PackingLimits {
+    /// Only a per-axis cap (no row rules): what unit tests and host-side checks use.
+    pub fn axis_cap(max_axis_size: Option<usize>) -> Self {
+        PackingLimits {
+            max_axis_size,
+            max_slice_begin: None,
+            row_align: 1,
+            min_width: 1,
+            max_width: None,
+        }
+    }
+
+    fn align(&self) -> usize {
+        self.row_align.max(1)
+    }
+
+    /// The widest width allowed: the width cap, the axis cap, rounded down to the alignment.
+    fn width_cap(&self, cap: usize) -> usize {
+        let widest = self.max_width.unwrap_or(usize::MAX).min(cap);
+        widest / self.align() * self.align()
+    }
+
+    /// `width` rounded up to the alignment and to the minimum width.
+    fn legal_width(&self, width: usize) -> Option<usize> {
+        let w = width
+            .max(self.min_width)
+            .checked_next_multiple_of(self.align())?;
+        Some(w)
+    }
 }
 
 /// One tensor's place in a packed buffer.
@@ -170,9 +214,9 @@ pub fn pack(
         return Err(PackingError::Empty { side, position });
     }
     let cap = limits.max_axis_size.unwrap_or(usize::MAX);
-    let feasible: Vec<PackedBuffer> = candidates(sizes, cap)
+    let feasible: Vec<PackedBuffer> = candidates(side, sizes, cap, limits)
         .into_iter()
-        .filter_map(|fixed| layout_with(side, sizes, fixed, cap, limits.max_slice_begin))
+        .filter_map(|fixed| layout_with(side, sizes, fixed, cap, limits))
         .collect();
     let Some(smallest) = feasible.iter().map(PackedBuffer::elements).min() else {
         return Err(PackingError::Infeasible {
@@ -218,26 +262,37 @@ impl Score {
 }
 
 /// Candidate sizes for the fixed axis: every divisor of every size, and every power of two, up to
-/// the cap (and up to the largest size: a longer fixed axis only adds padding).
-fn candidates(sizes: &[usize], cap: usize) -> Vec<usize> {
+/// the cap (and up to the largest size: a longer fixed axis only adds padding). For outputs the
+/// fixed axis is the width, so each candidate is made a legal width (aligned, within bounds).
+fn candidates(side: Side, sizes: &[usize], cap: usize, limits: &PackingLimits) -> Vec<usize> {
     let largest = sizes.iter().copied().max().unwrap_or(1);
     let limit = cap.min(largest);
-    let mut out = Vec::new();
+    let mut raw = Vec::new();
     for &n in sizes {
         for d in divisors(n) {
             if d <= limit {
-                out.push(d);
+                raw.push(d);
             }
         }
     }
     let mut p = 1usize;
     while p <= limit {
-        out.push(p);
+        raw.push(p);
         p = match p.checked_mul(2) {
             Some(next) => next,
             None => break,
         };
     }
+    let mut out: Vec<usize> = match side {
+        Side::Input => raw,
+        Side::Output => {
+            let widest = limits.width_cap(cap);
+            raw.into_iter()
+                .filter_map(|w| limits.legal_width(w))
+                .filter(|&w| w <= widest)
+                .collect()
+        }
+    };
     out.sort_unstable();
     out.dedup();
     out
@@ -249,13 +304,17 @@ fn layout_with(
     sizes: &[usize],
     fixed: usize,
     cap: usize,
-    max_slice_begin: Option<usize>,
+    limits: &PackingLimits,
 ) -> Option<PackedBuffer> {
     let mut slabs = Vec::with_capacity(sizes.len());
     let mut offset = 0usize;
     for &n in sizes {
-        if side == Side::Input && max_slice_begin.is_some_and(|m| offset > m) {
-            return None;
+        if side == Side::Input {
+            // Every input slab starts on an aligned column.
+            offset = offset.checked_next_multiple_of(limits.align())?;
+            if limits.max_slice_begin.is_some_and(|m| offset > m) {
+                return None;
+            }
         }
         let (extent, row_len) = slab_shape(n, fixed, cap)?;
         slabs.push(Slab {
@@ -270,7 +329,13 @@ fn layout_with(
         return None;
     }
     let (channels, width) = match side {
-        Side::Input => (fixed, offset),
+        Side::Input => {
+            let width = limits.legal_width(offset)?;
+            if width > limits.width_cap(cap) {
+                return None;
+            }
+            (fixed, width)
+        }
         Side::Output => (offset, fixed),
     };
     Some(PackedBuffer {
@@ -334,10 +399,64 @@ mod tests {
     use super::*;
 
     fn limits(cap: usize) -> PackingLimits {
+        PackingLimits::axis_cap(Some(cap))
+    }
+
+    /// The ANE's row rules: 32 fp16 per aligned row, 64 to 16,384 values wide.
+    fn ane(cap: usize) -> PackingLimits {
         PackingLimits {
-            max_axis_size: Some(cap),
-            max_slice_begin: None,
+            row_align: 32,
+            min_width: 64,
+            max_width: Some(16_384),
+            ..PackingLimits::axis_cap(Some(cap))
         }
+    }
+
+    fn assert_legal(b: &PackedBuffer, side: Side) {
+        assert_eq!(b.width % 32, 0, "{b:?}");
+        assert!(b.width >= 64 && b.width <= 16_384, "{b:?}");
+        if side == Side::Input {
+            assert!(b.slabs.iter().all(|s| s.offset % 32 == 0), "{b:?}");
+            let end = b.slabs.last().map_or(0, |s| s.offset + s.extent);
+            assert!(end <= b.width, "{b:?}");
+        }
+        for s in &b.slabs {
+            let total = match side {
+                Side::Input => b.channels * s.extent,
+                Side::Output => s.extent * b.width,
+            };
+            assert!(total >= s.elements, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn ane_rows_are_aligned_and_within_the_width_bounds() {
+        // The review's unaligned widths came from sizes like these (MLP, CNN, a Llama layer).
+        let cases: [&[usize]; 6] = [
+            &[64 * 784, 256 * 784, 256, 10 * 256, 10],
+            &[1],
+            &[10, 7, 3],
+            &[1280 * 16],
+            &[256 * 768, 768 * 768, 768 * 768, 768 * 768, 768 * 768, 768],
+            &[32000 * 768 / 10, 256 * 768],
+        ];
+        for sizes in cases {
+            for side in [Side::Input, Side::Output] {
+                let b = pack(side, sizes, &ane(65_536)).unwrap();
+                assert_legal(&b, side);
+            }
+        }
+    }
+
+    #[test]
+    fn excess_width_moves_into_channels() {
+        // 40 slabs of 1,000 values each: one channel would need 40,960 columns.
+        let sizes = vec![1000; 40];
+        let b = pack(Side::Input, &sizes, &ane(65_536)).unwrap();
+        assert_legal(&b, Side::Input);
+        assert!(b.channels > 1, "{b:?}");
+        let out = pack(Side::Output, &[40_000], &ane(65_536)).unwrap();
+        assert_legal(&out, Side::Output);
     }
 
     #[test]
@@ -395,8 +514,8 @@ mod tests {
     #[test]
     fn slice_begin_limit_is_respected() {
         let l = PackingLimits {
-            max_axis_size: Some(16384),
             max_slice_begin: Some(100),
+            ..PackingLimits::axis_cap(Some(16384))
         };
         let b = pack(Side::Input, &[64 * 300, 64 * 5, 64], &l).unwrap();
         assert!(b.slabs.iter().all(|s| s.offset <= 100));

@@ -22,6 +22,9 @@ pub fn lowering_limits(caps: &ChipCaps) -> LoweringLimits {
         max_concat_inputs: caps.concat_inputs_reported.max(2),
         matmul_inner_multiple: caps.matmul_inner_multiple,
         softmax_power_of_two_only: caps.avoid_softmax_non_power_of_two,
+        io_row_alignment_bytes: caps.io_row_alignment_bytes,
+        min_io_width: caps.min_io_width,
+        max_io_width: Some(caps.max_io_width),
     }
 }
 

@@ -201,7 +201,7 @@ pub fn assemble_abi(abi: Abi, inputs: Bound<InputSlot>, outputs: Bound<OutputSlo
 }
 
 fn packing_limits(cx: &LowerCx) -> PackingLimits {
-    cx.opts.limits.packing()
+    cx.opts.limits.packing(cx.opts.precision)
 }
 
 fn mil_dtype(cx: &LowerCx, dtype: DType) -> ane_mil::DType {

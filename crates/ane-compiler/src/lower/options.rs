@@ -57,6 +57,12 @@ pub struct LoweringLimits {
     /// Softmax over an axis whose size is not a power of two is decomposed into
     /// `exp(x − max) / Σ` (Espresso reports the fused op failing there).
     pub softmax_power_of_two_only: bool,
+    /// Packed I/O rows are a multiple of this many bytes (64 on the ANE; 1: no rule).
+    pub io_row_alignment_bytes: usize,
+    /// Packed I/O rows hold at least this many values (1: no rule).
+    pub min_io_width: usize,
+    /// Packed I/O rows hold at most this many values; `None` = only the per-axis cap.
+    pub max_io_width: Option<usize>,
 }
 
 impl LoweringLimits {
@@ -69,14 +75,21 @@ impl LoweringLimits {
             max_concat_inputs: 2,
             matmul_inner_multiple: 32,
             softmax_power_of_two_only: true,
+            io_row_alignment_bytes: ane_mil::chip::IO_ROW_ALIGNMENT_BYTES,
+            min_io_width: ane_mil::chip::MIN_IO_WIDTH,
+            max_io_width: Some(ane_mil::chip::MAX_IO_WIDTH),
         }
     }
 
-    /// The subset that constrains packed layouts ([`crate::abi::check_packing`]).
-    pub fn packing(&self) -> crate::abi::PackingLimits {
+    /// The subset that constrains packed layouts of `precision` ([`crate::abi::check_packing`]).
+    pub fn packing(&self, precision: Precision) -> crate::abi::PackingLimits {
+        let element_bytes = precision.mil_dtype().size_in_bytes().unwrap_or(2);
         crate::abi::PackingLimits {
             max_axis_size: self.max_axis_size,
             max_slice_begin: self.max_slice_begin,
+            row_align: (self.io_row_alignment_bytes / element_bytes).max(1),
+            min_width: self.min_io_width.max(1),
+            max_width: self.max_io_width,
         }
     }
 
@@ -88,6 +101,9 @@ impl LoweringLimits {
             max_concat_inputs: usize::MAX,
             matmul_inner_multiple: 1,
             softmax_power_of_two_only: false,
+            io_row_alignment_bytes: 1,
+            min_io_width: 1,
+            max_io_width: None,
         }
     }
 }

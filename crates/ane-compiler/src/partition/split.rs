@@ -50,7 +50,7 @@ pub(super) fn try_kernel(
         check_packing(
             &sizes(&boundary.inputs)?,
             &sizes(&boundary.outputs)?,
-            &opts.limits.packing(),
+            &opts.limits.packing(opts.precision),
         )
         .map_err(|e| Misfit::Limits(e.to_string()))?;
     }

@@ -10,7 +10,7 @@ use crate::lower::{lower_kernel, KernelSpec, LoweredKernel};
 use crate::partition::scope::generalize;
 use crate::partition::{Group, GroupLimit};
 use crate::place::Placement;
-use ane_mil::chip::{lint, lint_all, ChipCaps, LintError};
+use ane_mil::chip::{lint, lint_all, ChipCaps, LintError, Rule};
 use ane_mil::{Program, WeightFiles};
 use std::collections::{BTreeMap, HashMap};
 
@@ -36,6 +36,8 @@ pub struct PlannedKernel {
     pub bytes_in: usize,
     /// Bytes of its output buffers.
     pub bytes_out: usize,
+    /// The widest row (last axis, in values) of its input and output buffers.
+    pub widest_row: usize,
     /// How many times one step dispatches it.
     pub dispatches_per_step: usize,
     /// MIL ops by type (`const` excluded).
@@ -184,6 +186,13 @@ fn new_kernel(
     let bytes_out = bytes(abi.output_buffers().len(), &|i| {
         abi.output_buffer_bytes(i).unwrap_or(0)
     });
+    let widest_row = abi
+        .input_buffers()
+        .iter()
+        .chain(abi.output_buffers())
+        .filter_map(|(_, t)| t.shape.last().and_then(|d| d.known()))
+        .max()
+        .unwrap_or(0);
     let advisories = match group.placement {
         Placement::Ane => lint_all(&lowered.program, caps)
             .into_iter()
@@ -201,10 +210,20 @@ fn new_kernel(
         flops: lowered.flops,
         bytes_in,
         bytes_out,
+        widest_row,
         dispatches_per_step: 0,
         mil_op_counts: lowered.mil_op_counts,
         ir_op_counts: ir_op_counts(graph, &group.nodes),
         advisories,
+    }
+}
+
+impl PlannedKernel {
+    /// The advisory findings about ops and forms no trainer has run on the ANE.
+    pub fn unproven(&self) -> impl Iterator<Item = &LintError> {
+        self.advisories
+            .iter()
+            .filter(|a| matches!(a.rule, Rule::UnprovenOp | Rule::UnprovenForm))
     }
 }
 

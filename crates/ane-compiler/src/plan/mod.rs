@@ -31,7 +31,7 @@ use crate::error::GraphError;
 use crate::graph::Graph;
 use crate::lower::{Abi, LowerError, Precision};
 use crate::partition::{partition, PartitionError};
-use crate::place::chunk::chunk_oversized;
+use crate::place::chunk::{chunk_oversized, ChunkLimits};
 use crate::place::{place, DwPlacement, NodePlacement, PlaceOptions, Placement};
 use ane_mil::chip::{ChipCaps, ChipFamily, LintError};
 use thiserror::Error;
@@ -198,7 +198,12 @@ pub fn plan_training_step(graph: &Graph, options: &PlanOptions) -> Result<Plan, 
     if graph.outputs().is_empty() {
         return Err(PlanError::NoOutputs);
     }
-    let (chunked_graph, chunked) = chunk_oversized(graph, options.chip.max_axis_size)?;
+    let limits = ChunkLimits {
+        max_axis: options.chip.max_axis_size,
+        max_bytes: options.chip.max_kernel_io_bytes,
+        element_bytes: options.precision.mil_dtype().size_in_bytes().unwrap_or(2),
+    };
+    let (chunked_graph, chunked) = chunk_oversized(graph, limits)?;
     let graph = &chunked_graph;
     let place_options = options.place_options();
     let placements = place(graph, &place_options)?;

@@ -4,6 +4,7 @@
 use super::{Plan, StepValueKind};
 use crate::lower::{Abi, Precision};
 use crate::place::{DwPlacement, PlaceReason, Placement};
+use ane_mil::chip::Rule;
 use std::collections::BTreeMap;
 use std::fmt::{self, Write};
 
@@ -66,8 +67,16 @@ impl Plan {
             .max(6);
         writeln!(
             s,
-            "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11}  {:<44} limited by",
-            "kernel", "place", "disp", "FLOPs/disp", "bytes in", "bytes out", "main ops",
+            "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11} {:>6} {:>8}  {:<44} limited by",
+            "kernel",
+            "place",
+            "disp",
+            "FLOPs/disp",
+            "bytes in",
+            "bytes out",
+            "row",
+            "unproven",
+            "main ops",
         )?;
         for (k, kernel) in self.kernels.iter().enumerate() {
             let first = self.dispatches.iter().find(|d| d.kernel == k);
@@ -78,15 +87,24 @@ impl Plan {
                 .take(4)
                 .map(|(op, n)| format!("{op}×{n}"))
                 .collect();
+            let (row, unproven) = match kernel.placement {
+                Placement::Ane => (
+                    kernel.widest_row.to_string(),
+                    kernel.unproven().count().to_string(),
+                ),
+                Placement::Host => ("-".to_string(), "-".to_string()),
+            };
             writeln!(
                 s,
-                "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11}  {:<44} {}",
+                "{:<width$}  {:<5} {:>5} {:>11} {:>11} {:>11} {:>6} {:>8}  {:<44} {}",
                 kernel.name,
                 kernel.placement.to_string(),
                 kernel.dispatches_per_step,
                 human(kernel.flops),
                 human(kernel.bytes_in as u64),
                 human(kernel.bytes_out as u64),
+                row,
+                unproven,
                 ops.join(" "),
                 truncate(&limit, 90)
             )?;
@@ -110,10 +128,35 @@ impl Plan {
             "compiles: {} ANE kernels (budget ~{} per process), {} host kernels",
             self.compiles.ane, self.options.chip.compile_limit, self.compiles.host
         )?;
+        let ane = || {
+            self.kernels
+                .iter()
+                .filter(|k| k.placement == Placement::Ane)
+        };
+        let largest = ane().map(|k| k.bytes_in + k.bytes_out).max().unwrap_or(0);
+        let widest = ane().map(|k| k.widest_row).max().unwrap_or(0);
+        let caps = &self.options.chip;
+        let budget = caps
+            .max_kernel_io_bytes
+            .map_or_else(|| "none".to_string(), |b| format!("{}B", human(b as u64)));
+        writeln!(
+            s,
+            "hardware rules: largest ANE kernel I/O {}B (budget {budget}); widest I/O row {} \
+             (rows {}–{} values, multiples of {} bytes); {} of {} ANE kernels use unproven ops \
+             or forms",
+            human(largest as u64),
+            widest,
+            caps.min_io_width,
+            caps.max_io_width,
+            caps.io_row_alignment_bytes,
+            ane().filter(|k| k.unproven().next().is_some()).count(),
+            ane().count(),
+        )?;
         if self.chunked > 0 {
             writeln!(
                 s,
-                "chunked: {} contractions over the {} axis cap of {} split into pieces that fit",
+                "chunked: {} contractions over the {} axis cap of {} or half the kernel I/O budget \
+                 split into pieces that fit",
                 self.chunked, self.options.chip.family, self.options.chip.max_axis_size
             )?;
         }
@@ -175,6 +218,17 @@ impl Plan {
             }
             let list: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
             writeln!(s, "lint advisories (not enforced): {}", list.join(", "))?;
+            let mut unproven: BTreeMap<String, usize> = BTreeMap::new();
+            for (_, a) in advisories
+                .iter()
+                .filter(|(_, a)| matches!(a.rule, Rule::UnprovenOp | Rule::UnprovenForm))
+            {
+                *unproven.entry(unproven_key(a)).or_insert(0) += 1;
+            }
+            if !unproven.is_empty() {
+                let list: Vec<String> = unproven.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+                writeln!(s, "  unproven: {}", truncate(&list.join(", "), 400))?;
+            }
         }
         Ok(())
     }
@@ -223,6 +277,23 @@ impl Plan {
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.table())
+    }
+}
+
+/// What an unproven finding is about, without the names: `op relu`, `form transpose [0, 2, 1, 3]`,
+/// `form rank-2 tensor`, `form bool tensor`.
+fn unproven_key(a: &ane_mil::chip::LintError) -> String {
+    let op =
+        a.op.as_deref()
+            .and_then(|o| o.split('`').nth(1))
+            .unwrap_or("?");
+    match a.rule {
+        Rule::UnprovenOp => format!("op {op}"),
+        _ if a.message.starts_with("transpose") => {
+            format!("form {}", a.message.split(" (").next().unwrap_or(""))
+        }
+        _ if a.message.starts_with("bool") => "form bool tensor".to_string(),
+        _ => format!("form non-[1,C,H,W] tensor ({op})"),
     }
 }
 

@@ -25,9 +25,8 @@ pub mod rules;
 mod tests;
 
 pub use caps::{
-    ChipCaps, COMPILE_LIMIT_PER_PROCESS, MAX_AXIS_M1_TO_M3, MAX_AXIS_M4_AND_LATER,
-    SURFACE_ALIGNMENT, DEFAULT_KERNEL_IO_BYTES, IO_ROW_ALIGNMENT_BYTES, MAX_IO_WIDTH,
-    MIN_IO_WIDTH,
+    ChipCaps, COMPILE_LIMIT_PER_PROCESS, DEFAULT_KERNEL_IO_BYTES, IO_ROW_ALIGNMENT_BYTES,
+    MAX_AXIS_M1_TO_M3, MAX_AXIS_M4_AND_LATER, MAX_IO_WIDTH, MIN_IO_WIDTH, SURFACE_ALIGNMENT,
 };
 pub use family::{parse_brand_string, parse_dialect, ChipFamily, ChipTier, DIALECT_NAMES};
 pub use info::{ChipInfo, DialectSource};

@@ -35,6 +35,12 @@ impl Simulator {
         options: SimOptions,
     ) -> Result<PreparedProgram, SimError> {
         ane_mil::validate::validate(program).map_err(SimError::Invalid)?;
+        if let Some(caps) = &options.hardware_rules {
+            let broken = ane_mil::chip::lint(program, caps);
+            if !broken.is_empty() {
+                return Err(SimError::HardwareRules(broken));
+            }
+        }
         let refs = ane_mil::blob::check_refs(program, weights);
         if !refs.is_empty() {
             return Err(SimError::WeightRefs(refs));

@@ -156,6 +156,7 @@ impl CompiledPlan {
         externals: &[&str],
     ) -> Result<CompiledPlan, ExecError> {
         let mut kernels = Vec::with_capacity(plan.kernels.len());
+        devices.enforce_ane_rules(&plan.options.chip);
         for k in &plan.kernels {
             let text = ane_mil::print(&k.program);
             let program = ane_mil::parse(&text).map_err(|e| ExecError::Reparse {

@@ -25,7 +25,7 @@ pub mod training;
 pub mod update;
 
 pub use compiled::{CompiledPlan, External, PlanSummary};
-pub use devices::{DeviceChoice, Devices};
+pub use devices::{DeviceChoice, Devices, SimRules};
 pub use error::ExecError;
 pub use evaluation::{EvalExecutor, EvalResult};
 pub use graphs::{eval_graph, training_step_graph, LOSS_SCALE_INPUT};

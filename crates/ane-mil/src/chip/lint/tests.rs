@@ -375,7 +375,9 @@ fn a_configured_io_byte_cap_rejects_larger_kernels() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].rule, Rule::KernelIoBytes);
     assert!(
-        errors[0].message.contains("inputs (24576 bytes) and outputs (16384 bytes)"),
+        errors[0]
+            .message
+            .contains("inputs (24576 bytes) and outputs (16384 bytes)"),
         "{}",
         errors[0]
     );
