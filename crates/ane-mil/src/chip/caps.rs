@@ -117,8 +117,11 @@ pub struct ChipCaps {
     pub io_row_alignment_bytes: usize,
     /// The narrowest I/O row in values ([`MIN_IO_WIDTH`]).
     pub min_io_width: usize,
-    /// The widest I/O row in elements ([`MAX_IO_WIDTH`]).
+    /// The widest I/O row in values ([`MAX_IO_WIDTH`]).
     pub max_io_width: usize,
+    /// Whether every kernel input and output must be a rank-4 `[1, C, H, W]` tensor (true on
+    /// every family: the only form working trainers use).
+    pub io_rank_4: bool,
 }
 
 impl ChipFamily {
@@ -158,6 +161,7 @@ impl ChipFamily {
             io_row_alignment_bytes: IO_ROW_ALIGNMENT_BYTES,
             min_io_width: MIN_IO_WIDTH,
             max_io_width: MAX_IO_WIDTH,
+            io_rank_4: true,
         }
     }
 }
@@ -189,6 +193,24 @@ impl ChipCaps {
                 self.matmul_inner_multiple
             ))
         }
+    }
+
+    /// The same capabilities for programs printed in `dialect` (a forced dialect on a chip whose
+    /// default is the other one).
+    pub fn with_dialect(mut self, dialect: Dialect) -> ChipCaps {
+        self.dialect = dialect;
+        self
+    }
+
+    /// The same capabilities without the I/O-form rules (rank, row alignment, widths): for
+    /// experiments with kernels whose buffers the hardware may refuse, such as the multi-input
+    /// ABI's logical shapes. Never what a plan for a real Neural Engine should use.
+    pub fn without_io_rules(mut self) -> ChipCaps {
+        self.io_row_alignment_bytes = 1;
+        self.min_io_width = 1;
+        self.max_io_width = usize::MAX;
+        self.io_rank_4 = false;
+        self
     }
 
     /// The I/O row alignment in elements of `element_bytes` bytes (32 for fp16, 16 for fp32).

@@ -5,9 +5,12 @@
 
 use super::output::emit;
 use ane_device::ane::probe::{probe_system, ChipProbe, FrameworkProbe, SystemProbe};
+use ane_device::Device;
 use ane_device::{AneDevice, SimDevice};
 use ane_mil::chip::parse_dialect;
+use ane_mil::chip::{ChipCaps, ChipFamily};
 use ane_mil::Dialect;
+use ane_trainer::conformance::probes::{build_probes, probe_rules, ProbeRules};
 use ane_trainer::conformance::{
     build_suite, compare_runs, dialect_name, dump::dump_kernel, run_suite, summarize,
     ConformanceKernel, KernelResult, Summary, Tolerance, DEFAULT_SEED,
@@ -40,6 +43,35 @@ struct DialectPass {
     sim: Vec<KernelResult>,
     ane: Vec<KernelResult>,
     ane_vs_sim: Vec<KernelResult>,
+    /// Per conformance kernel, the unproven ops and forms in it (what its ANE result settles).
+    unproven: Vec<(String, Vec<String>)>,
+    probes: Vec<ProbeReport>,
+}
+
+/// One hardware probe's results.
+#[derive(serde::Serialize)]
+struct ProbeReport {
+    name: String,
+    rule: String,
+    question: String,
+    /// What the capability table says of it on the chip of this dialect.
+    rules: ProbeRules,
+    /// The simulator with the rules lifted (is the kernel itself right?).
+    sim: KernelResult,
+    /// The Neural Engine, when there is one: its answer to the question.
+    ane: Option<KernelResult>,
+}
+
+/// The chip whose rules the simulator enforces for a dialect when no Neural Engine says which:
+/// M4 for ios18, M1 for ios16.
+fn rules_chip(dialect: Dialect, ane: Option<&AneDevice>) -> ChipCaps {
+    match ane {
+        Some(device) => device.chip().family.caps(),
+        None => match dialect {
+            Dialect::Ios18 => ChipFamily::M4.caps(),
+            Dialect::Ios16 => ChipFamily::M1.caps(),
+        },
+    }
 }
 
 /// Runs `doctor`.
@@ -153,10 +185,32 @@ fn run_dialect(
             tolerance.rel
         ))?;
     }
+    // The simulator refuses what the Neural Engine would, so every conformance kernel is also
+    // checked against the hardware rules.
+    let caps = rules_chip(dialect, ane.as_deref());
     let mut sim_device = SimDevice::new();
+    sim_device.enforce_hardware_rules(Some(caps.with_dialect(dialect)));
     let sim = run_suite(&mut sim_device, "sim", kernels, &tolerance, print);
+    let unproven = kernels
+        .iter()
+        .map(|k| {
+            let found: Vec<String> = ane_mil::chip::lint_all(&k.lowered.program, &caps)
+                .into_iter()
+                .filter(|e| {
+                    matches!(
+                        e.rule,
+                        ane_mil::chip::Rule::UnprovenOp | ane_mil::chip::Rule::UnprovenForm
+                    )
+                })
+                .map(|e| e.message)
+                .collect();
+            (k.name.to_string(), found)
+        })
+        .filter(|(_, found)| !found.is_empty())
+        .collect();
     let (mut ane_results, mut cross) = (Vec::new(), Vec::new());
-    if let Some(device) = ane {
+    let mut ane = ane;
+    if let Some(device) = ane.as_deref_mut() {
         let on_ane = run_suite(device, "ane", kernels, &tolerance, print);
         for warning in device.take_warnings() {
             if !quiet {
@@ -172,12 +226,80 @@ fn run_dialect(
         cross.iter().for_each(print);
         ane_results = on_ane.results;
     }
+    let probes = run_probes(dialect, &caps, ane, quiet)?;
     Ok(DialectPass {
         dialect,
         sim: sim.results,
         ane: ane_results,
         ane_vs_sim: cross,
+        unproven,
+        probes,
     })
+}
+
+/// Runs the hardware probes: on the simulator with the rules lifted, and on the Neural Engine
+/// when there is one. Their failures are findings for the capability table, not doctor failures.
+fn run_probes(
+    dialect: Dialect,
+    caps: &ChipCaps,
+    mut ane: Option<&mut AneDevice>,
+    quiet: bool,
+) -> anyhow::Result<Vec<ProbeReport>> {
+    let probes = build_probes(dialect, DEFAULT_SEED)?;
+    if !quiet {
+        emit(&format!(
+            "
+hardware probes, MIL dialect {} ({} kernels at and past the rules' edges; their \
+             ANE results tell which rules to keep — not counted as failures):",
+            dialect_name(dialect),
+            probes.len()
+        ))?;
+    }
+    let mut reports = Vec::with_capacity(probes.len());
+    for (probe, kernel) in &probes {
+        let one = std::slice::from_ref(kernel);
+        let mut lax = SimDevice::new();
+        let sim = run_suite(&mut lax, "sim", one, &Tolerance::FP16, |_| {})
+            .results
+            .remove(0);
+        let on_ane = ane.as_deref_mut().map(|device| {
+            run_suite(device, "ane", one, &Tolerance::FP16, |_| {})
+                .results
+                .remove(0)
+        });
+        let rules = probe_rules(kernel, caps);
+        if !quiet {
+            let table = if rules.rejected_by.is_empty() {
+                "legal".to_string()
+            } else {
+                format!("refused by {}", rules.rejected_by.join(", "))
+            };
+            let answer = match &on_ane {
+                Some(r) if r.passed => "ANE: works".to_string(),
+                Some(r) => format!(
+                    "ANE: fails ({})",
+                    r.failure.as_deref().unwrap_or("wrong values")
+                ),
+                None => "ANE: not run".to_string(),
+            };
+            emit(&format!(
+                "  {:<24} {:<18} table: {table}; sim: {}; {answer} — {}",
+                probe.case.name,
+                probe.rule.id(),
+                if sim.passed { "ok" } else { "FAIL" },
+                probe.question
+            ))?;
+        }
+        reports.push(ProbeReport {
+            name: probe.case.name.to_string(),
+            rule: probe.rule.id().to_string(),
+            question: probe.question.to_string(),
+            rules,
+            sim,
+            ane: on_ane,
+        });
+    }
+    Ok(reports)
 }
 
 /// One line per result: verdict, kernel, device, error.
@@ -290,6 +412,10 @@ fn json_report(
             "sim": p.sim,
             "ane": p.ane,
             "ane_vs_sim": p.ane_vs_sim,
+            "unproven_in_kernels": p.unproven.iter().map(|(k, u)| json!({
+                "kernel": k, "unproven": u,
+            })).collect::<Vec<_>>(),
+            "probes": p.probes,
         })).collect::<Vec<_>>(),
         "summary": summary,
     })

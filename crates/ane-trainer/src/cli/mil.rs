@@ -22,6 +22,11 @@ pub enum MilCommand {
         /// Check syntax and types only; do not read or verify weight files.
         #[arg(long)]
         skip_weights: bool,
+        /// Also check the Neural Engine's hardware rules for this chip (m1…m5): every broken
+        /// rule is an error naming the rule and its source; unproven ops and forms are printed as
+        /// notes.
+        #[arg(long)]
+        chip: Option<String>,
     },
     /// Print a MIL file in canonical form, optionally converted to another dialect.
     Fmt {
@@ -60,15 +65,28 @@ pub fn run(cmd: MilCommand) -> anyhow::Result<ExitCode> {
             files,
             model_path,
             skip_weights,
+            chip,
         } => {
             let weights = if skip_weights {
                 None
             } else {
                 Some(model_path.as_deref())
             };
+            let caps = chip
+                .as_deref()
+                .map(ane_trainer::trainer::config::parse_chip)
+                .transpose()?
+                .map(|family| family.caps());
             let mut failed = 0;
             for file in &files {
-                let problems = check_file(file, weights);
+                let mut problems = check_file(file, weights);
+                if let Some(caps) = &caps {
+                    let (rejected, notes) = lint_file(file, caps);
+                    problems.extend(rejected);
+                    for note in notes {
+                        eprintln!("{note}");
+                    }
+                }
                 for p in &problems {
                     eprintln!("{p}");
                 }
@@ -98,6 +116,28 @@ pub fn run(cmd: MilCommand) -> anyhow::Result<ExitCode> {
         }
         MilCommand::Run(args) => run::run(&args),
     }
+}
+
+/// The chip lint of one parsable file: `(errors, notes)`, each line `file: [rule …] …` with the
+/// rule's source; errors are the rejecting findings, notes the advisory ones. A file that does not
+/// parse gives nothing here ([`check_file`] reports it).
+pub fn lint_file(file: &Path, caps: &ane_mil::chip::ChipCaps) -> (Vec<String>, Vec<String>) {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return (Vec::new(), Vec::new());
+    };
+    let Ok(program) = ane_mil::parse(&text) else {
+        return (Vec::new(), Vec::new());
+    };
+    let name = file.display();
+    let (mut errors, mut notes) = (Vec::new(), Vec::new());
+    for finding in ane_mil::chip::lint_all(&program, caps) {
+        if finding.is_rejection() {
+            errors.push(format!("{name}: {finding}"));
+        } else {
+            notes.push(format!("{name}: note: {finding}"));
+        }
+    }
+    (errors, notes)
 }
 
 /// The directory `@model_path` stands for: the override, else the program file's directory.

@@ -45,6 +45,17 @@ pub fn build_kernel(
     dialect: Dialect,
     seed: u64,
 ) -> Result<ConformanceKernel, ConformanceError> {
+    build_kernel_with(case, &LowerOptions::ane(dialect), seed)
+}
+
+/// Lowers `case` with `options` (the hardware probes lift the I/O limits) and computes its inputs
+/// and expected outputs.
+pub fn build_kernel_with(
+    case: &Case,
+    options: &LowerOptions,
+    seed: u64,
+) -> Result<ConformanceKernel, ConformanceError> {
+    let dialect = options.dialect;
     let graph = case.graph().map_err(|source| ConformanceError::Graph {
         case: case.name.into(),
         source,
@@ -55,11 +66,9 @@ pub fn build_kernel(
         inputs: graph.inputs().iter().map(|i| i.value).collect(),
         outputs: graph.outputs().iter().map(|o| o.value).collect(),
     };
-    let lowered = lower_kernel(&spec, &LowerOptions::ane(dialect)).map_err(|source| {
-        ConformanceError::Lower {
-            case: case.name.into(),
-            source,
-        }
+    let lowered = lower_kernel(&spec, options).map_err(|source| ConformanceError::Lower {
+        case: case.name.into(),
+        source,
     })?;
     let mut rng = Rng::derive(seed, case.name);
     let mut feeds = Feeds::new();

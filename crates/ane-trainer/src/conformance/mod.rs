@@ -12,19 +12,24 @@
 //! - [`run`]: pack → device → unpack through the kernel ABI;
 //! - [`compare`]: error measures and the fp16 [`Tolerance`];
 //! - [`suite`]: a whole device pass, cross-device comparison, summaries;
-//! - [`dump`]: writing kernels out for bug reports.
+//! - [`dump`]: writing kernels out for bug reports;
+//! - [`probes`]: kernels at and past the hardware rules' edges, whose ANE verdicts tell which rules
+//!   to relax or keep.
 
 pub mod cases;
 pub mod compare;
 pub mod dump;
 pub mod error;
 pub mod kernel;
+pub mod probes;
 pub mod run;
 pub mod suite;
 
 pub use compare::{measure, ErrorStats, Tolerance};
 pub use error::ConformanceError;
-pub use kernel::{build_kernel, build_suite, dialect_name, ConformanceKernel, DEFAULT_SEED};
+pub use kernel::{
+    build_kernel, build_kernel_with, build_suite, dialect_name, ConformanceKernel, DEFAULT_SEED,
+};
 pub use run::run_kernel;
 pub use suite::{compare_runs, run_suite, summarize, DeviceRun, KernelResult, Summary};
 

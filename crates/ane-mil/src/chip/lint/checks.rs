@@ -133,7 +133,7 @@ impl<'f> Cx<'f, '_> {
     /// within the chip's bounds.
     fn check_io_form(&mut self, name: &str, t: &TensorType, what: &str) {
         let leading_one = t.shape.first().and_then(|d| d.known()) == Some(1);
-        if t.rank() != 4 || !leading_one {
+        if self.caps.io_rank_4 && (t.rank() != 4 || !leading_one) {
             self.push(
                 Rule::IoRank,
                 None,
