@@ -1,6 +1,6 @@
 //! Stories110M (llama2.c: 12 layers, dim 768, hidden 2048, 12 heads, seq 256, vocab 32000,
 //! batch 1) plans without running anything: far fewer compiles than the ~119-per-process budget,
-//! two ANE dispatches per layer, and the ANE's share of the training FLOPs reported for both
+//! a few ANE kernels per layer under the 16 MiB kernel budget, and the ANE's share of the training FLOPs reported for both
 //! weight-gradient placements (maderix keeps dW on the CPU, ane-facts §7.2).
 
 mod plan_support;
@@ -22,13 +22,13 @@ fn stories110m_plans_with_few_compiles_on_both_chip_classes() {
             assert!(plan.compiles.ane + plan.compiles.host < 100, "{plan}");
             let share = plan.ane_flop_share();
             assert!(share > 0.5 && share <= 1.0, "{plan}");
-            // Every layer's forward and backward share one kernel each.
+            // The 12 layers share their kernels: a few per layer under the kernel budget.
             let per_layer: Vec<_> = plan
                 .kernels
                 .iter()
                 .filter(|k| k.placement == Placement::Ane && k.dispatches_per_step == 12)
                 .collect();
-            assert_eq!(per_layer.len(), 2, "{plan}");
+            assert!((2..=8).contains(&per_layer.len()), "{plan}");
             // Training FLOPs ≈ 3 × forward (6·params·tokens plus attention): ~176 GFLOP.
             let total = plan.totals.ane_flops + plan.totals.host_flops;
             assert!((170e9..185e9).contains(&(total as f64)), "{total}");
@@ -41,12 +41,13 @@ fn the_32000_row_classifier_is_chunked_to_fit_the_m1_axis_cap() {
     let graph = llama(LlamaShape::stories110m());
     let m1 = plan_training_step(&graph, &PlanOptions::new(ChipFamily::M1)).unwrap();
     let m4 = plan_training_step(&graph, &PlanOptions::new(ChipFamily::M4)).unwrap();
-    // The head's forward linear, its input gradient and its weight gradient.
+    // The head's forward linear, its input gradient and its weight gradient: over the M1 axis
+    // cap, and on both chips over half the 16 MiB kernel budget (49 MB of weights).
     assert_eq!(m1.chunked, 3);
-    assert_eq!(m4.chunked, 0);
+    assert_eq!(m4.chunked, 3);
     assert!(m1
         .table()
-        .contains("chunked: 3 contractions over the M1 axis cap of 16384"));
+        .contains("chunked: 3 contractions over the M1 axis cap of 16384 or half the kernel"));
     let contractions_on_ane = |plan: &ane_compiler::plan::Plan| {
         plan.graph
             .nodes()
@@ -64,14 +65,14 @@ fn the_32000_row_classifier_is_chunked_to_fit_the_m1_axis_cap() {
                 "{}",
                 n.op
             );
-            assert!(why.contains("32000") && why.contains("16384"), "{why}");
+            assert!(why.contains("16384"), "{why}");
         }
     }
     assert!((m1.ane_flop_share() - m4.ane_flop_share()).abs() < 1e-3);
 }
 
-/// With an 8 MiB cap on kernel inputs and outputs (an SRAM-sized budget; none is set by
-/// default) the layers split into about as many kernels as maderix's dynamic pipeline uses.
+/// With an 8 MiB cap on kernel inputs and outputs (half the default 16 MiB budget) the layers
+/// split into about as many kernels as maderix's dynamic pipeline uses.
 #[test]
 fn an_io_byte_cap_splits_layer_kernels_and_keeps_compiles_low() {
     let graph = llama(LlamaShape::stories110m());
@@ -107,6 +108,6 @@ fn an_io_byte_cap_splits_layer_kernels_and_keeps_compiles_low() {
         .map(|k| k.dispatches_per_step)
         .sum();
     assert!(layer_dispatches >= 12 * 4, "{plan}");
-    // The 32000-row head (a 49.5 MB input) cannot fit the cap and runs on the host.
-    assert!(plan.ane_flop_share() > 0.7, "{plan}");
+    // The 32000-row head (49 MB of weights) is chunked to fit, so it stays on the ANE.
+    assert!(plan.ane_flop_share() > 0.95, "{plan}");
 }
