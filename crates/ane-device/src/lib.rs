@@ -3,7 +3,9 @@
 //! A [`Device`] compiles a MIL program once, then runs it many times: the caller fills the
 //! kernel's input buffers, calls [`Device::run`], and reads its output buffers. Buffers hold the
 //! raw little-endian bytes of the MIL function's parameter and output types (fp16 for ANE
-//! kernels), dense and row-major, exactly the IOSurface layout of `reference/ane-facts.md` §5.
+//! kernels), dense and row-major, exactly the IOSurface layout of `reference/ane-facts.md` §5
+//! (when a loaded model reports wider row strides, the ANE device copies rows between the dense
+//! buffer and the strided surface).
 //!
 //! Devices: the simulator ([`SimDevice`], everywhere) and the Apple Neural Engine
 //! ([`AneDevice`], macOS; on other platforms its constructor reports that it is unavailable).

@@ -175,3 +175,31 @@ fn identical_kernels_compile_once_and_keep_separate_buffers() {
     // b still runs after a is released (the shared model and directory survive).
     assert_eq!(run(&mut dev, b, &xb), yb);
 }
+
+/// Goes through `Device::compile`, so the device's dialect choice (and its fallback to the other
+/// dialect) applies, and reports what the loaded model's attributes said about each buffer.
+#[test]
+fn a_program_compiles_in_the_chosen_dialect_and_reports_its_layouts() {
+    if !hardware_tests_enabled() {
+        return;
+    }
+    let mut dev = device();
+    let program = ane_mil::parse(&kernel_text(dev.dialect(), false)).expect("kernel parses");
+    let k = dev
+        .compile(&program, &WeightFiles::new())
+        .unwrap_or_else(|e| panic!("{e}\n{:?}", dev.take_warnings()));
+    for note in dev.take_notes() {
+        eprintln!("note: {note}");
+    }
+    eprintln!(
+        "dialect in use: {:?} ({})",
+        dev.dialect(),
+        dev.dialect_source().describe()
+    );
+    assert_eq!(dev.layout_notes(k).unwrap().len(), 2, "one per buffer");
+    let x = input();
+    let y = run(&mut dev, k, &x);
+    for (i, (a, b)) in x.iter().zip(&y).enumerate() {
+        assert_eq!(b.to_f32(), a.to_f32() * 2.0, "element {i}");
+    }
+}

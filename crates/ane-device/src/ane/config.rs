@@ -4,7 +4,7 @@
 //!
 //! | variable | effect |
 //! |---|---|
-//! | `ANE_TRAINER_DIALECT` | `ios16` or `ios18`: force the MIL dialect instead of the chip's |
+//! | `ANE_TRAINER_DIALECT` | `ios16` or `ios18`: force the MIL dialect (no choice by macOS version or chip, no retry in the other dialect) |
 //! | `ANE_TRAINER_COMPILE_BUDGET` | compiles allowed per process (default 100) |
 //! | `ANE_TRAINER_DUMP_DIR` | dump every compiled program (MIL + weights) here |
 //! | `ANE_TRAINER_CACHE_DIR` | enable the (unverified) on-disk compile cache here |
@@ -40,7 +40,8 @@ pub fn print_mil_text(program: &Program) -> Result<String, String> {
 /// Settings of an ANE device.
 #[derive(Debug, Clone)]
 pub struct AneConfig {
-    /// Force a MIL dialect instead of the one the chip family implies.
+    /// Force a MIL dialect instead of the one the device picks (macOS 15+: ios18, else the chip
+    /// family's); a forced dialect is never swapped for the other after a compile failure.
     pub dialect: Option<Dialect>,
     /// Compiles allowed in this process (shared by all devices) before compiling is refused.
     pub compile_budget: usize,

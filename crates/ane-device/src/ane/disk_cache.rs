@@ -15,17 +15,27 @@
 //!   (PR #22 keys by `hexStringIdentifier` alone, whose inputs are unknown.)
 //! - contents: `manifest.txt` plus copies of the files in [`CACHED_FILES`];
 //! - the manifest records the format, the full program key, the platform, the framework's model
-//!   identifier and each file's size; an entry whose manifest does not match, whose identifier
-//!   differs from the current model's, or whose files are missing or resized is a miss.
+//!   identifier, the MIL dialect the program was compiled in, and each file's size; an entry
+//!   whose manifest does not match, whose identifier differs from the current model's, or whose
+//!   files are missing or resized is a miss.
+//! - beside the entries, one small record per platform (`dialect-<sha256(platform)>.txt`) names
+//!   the dialect a compile fell back to on that chip and OS build, so a later process starts in
+//!   the dialect that worked instead of spending a failing compile to find it again
+//!   ([`DiskCache::remember_dialect`], [`DiskCache::remembered_dialect`]).
 //! - entries are written to a temporary sibling and renamed into place, so a crash never leaves a
 //!   half-written entry that looks valid.
 
+use super::dialect_choice::name as dialect_name;
 use super::program_key::{sha256_hex, ProgramKey};
+use crate::chip::parse_dialect;
+use ane_mil::Dialect;
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// First line of every manifest; bump it when the layout changes.
-pub const CACHE_FORMAT: &str = "ane-trainer compiled-kernel cache v1";
+pub const CACHE_FORMAT: &str = "ane-trainer compiled-kernel cache v2";
+/// First line of every per-platform dialect record.
+pub const DIALECT_RECORD_FORMAT: &str = "ane-trainer dialect record v1";
 /// The manifest's file name inside an entry.
 pub const MANIFEST_NAME: &str = "manifest.txt";
 
@@ -58,6 +68,8 @@ pub struct Manifest {
     pub platform: String,
     /// The framework's `hexStringIdentifier` when the entry was saved.
     pub identifier: String,
+    /// The MIL dialect of the compiled text (`None` when its header names neither).
+    pub dialect: Option<Dialect>,
     /// `(name, size in bytes)` of each saved file.
     pub files: Vec<(String, u64)>,
 }
@@ -66,10 +78,11 @@ impl Manifest {
     /// The manifest text.
     pub fn to_text(&self) -> String {
         let mut s = format!(
-            "{CACHE_FORMAT}\nprogram_key {}\nplatform {}\nidentifier {}\n",
+            "{CACHE_FORMAT}\nprogram_key {}\nplatform {}\nidentifier {}\ndialect {}\n",
             self.program_key,
             one_line(&self.platform),
-            self.identifier
+            self.identifier,
+            self.dialect.map_or("unknown", dialect_name)
         );
         for (name, size) in &self.files {
             s.push_str(&format!("file {name} {size}\n"));
@@ -93,6 +106,10 @@ impl Manifest {
         let program_key = field("program_key")?;
         let platform = field("platform")?;
         let identifier = field("identifier")?;
+        let dialect = match field("dialect")?.as_str() {
+            "unknown" => None,
+            other => Some(parse_dialect(other).ok()?),
+        };
         let mut files = Vec::new();
         for line in lines {
             let mut parts = line.strip_prefix("file ")?.split(' ');
@@ -111,6 +128,7 @@ impl Manifest {
             program_key,
             platform,
             identifier,
+            dialect,
             files,
         })
     }
@@ -205,12 +223,14 @@ impl DiskCache {
         Ok(restored)
     }
 
-    /// Saves the compiler output found in `model_dir` as the entry for `key` on `platform`.
+    /// Saves the compiler output found in `model_dir` as the entry for `key` on `platform`,
+    /// recording the dialect the program was written in.
     pub fn save(
         &self,
         key: &ProgramKey,
         platform: &str,
         identifier: &str,
+        dialect: Option<Dialect>,
         model_dir: &Path,
     ) -> io::Result<SaveOutcome> {
         let present: Vec<(&str, u64)> = CACHED_FILES
@@ -247,6 +267,7 @@ impl DiskCache {
                 program_key: key.hex(),
                 platform: one_line(platform),
                 identifier: identifier.to_string(),
+                dialect,
                 files: present.iter().map(|(n, s)| (n.to_string(), *s)).collect(),
             };
             std::fs::write(staging.join(MANIFEST_NAME), manifest.to_text())?;
@@ -259,6 +280,47 @@ impl DiskCache {
             let _ = std::fs::remove_dir_all(&staging);
         }
         result.map(|()| SaveOutcome::Saved(final_dir))
+    }
+
+    /// Where the dialect record of `platform` lives.
+    pub fn dialect_record_path(&self, platform: &str) -> PathBuf {
+        let name = sha256_hex(&[
+            DIALECT_RECORD_FORMAT.as_bytes(),
+            one_line(platform).as_bytes(),
+        ]);
+        self.root.join(format!("dialect-{}.txt", &name[..32]))
+    }
+
+    /// Records that on `platform` programs compile in `dialect` (after the other one failed).
+    /// Written to a temporary file and renamed, so a reader never sees half a record.
+    pub fn remember_dialect(&self, platform: &str, dialect: Dialect) -> io::Result<()> {
+        std::fs::create_dir_all(&self.root)?;
+        let path = self.dialect_record_path(platform);
+        let staging = path.with_extension(format!("tmp-{}", std::process::id()));
+        let text = format!(
+            "{DIALECT_RECORD_FORMAT}\nplatform {}\ndialect {}\n",
+            one_line(platform),
+            dialect_name(dialect)
+        );
+        std::fs::write(&staging, text)?;
+        std::fs::rename(&staging, &path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&staging);
+        })
+    }
+
+    /// The dialect recorded for `platform`, if a readable record for exactly that platform
+    /// exists; anything malformed reads as no record.
+    pub fn remembered_dialect(&self, platform: &str) -> Option<Dialect> {
+        let text = std::fs::read_to_string(self.dialect_record_path(platform)).ok()?;
+        let mut lines = text.lines();
+        if lines.next()? != DIALECT_RECORD_FORMAT {
+            return None;
+        }
+        if lines.next()?.strip_prefix("platform ")? != one_line(platform) {
+            return None;
+        }
+        let dialect = parse_dialect(lines.next()?.strip_prefix("dialect ")?).ok()?;
+        lines.next().is_none().then_some(dialect)
     }
 
     /// Deletes the entry for `key` on `platform` (after a restored load failed).
@@ -304,11 +366,14 @@ mod tests {
         let cache = DiskCache::new(root.path().join("cache"));
         let src = compiled_dir(true);
         let k = key("a");
-        let saved = cache.save(&k, PLATFORM, "HEX1", src.path()).unwrap();
+        let saved = cache
+            .save(&k, PLATFORM, "HEX1", Some(Dialect::Ios16), src.path())
+            .unwrap();
         assert_eq!(saved, SaveOutcome::Saved(cache.entry_dir(&k, PLATFORM)));
 
         let entry = cache.lookup(&k, PLATFORM).expect("entry");
         assert_eq!(entry.manifest.identifier, "HEX1");
+        assert_eq!(entry.manifest.dialect, Some(Dialect::Ios16));
         assert_eq!(
             entry.manifest.files,
             [("net.plist".to_string(), 5), ("data".to_string(), 300)]
@@ -336,7 +401,7 @@ mod tests {
         let cache = DiskCache::new(root.path());
         let k = key("dynamic");
         cache
-            .save(&k, PLATFORM, "H", compiled_dir(false).path())
+            .save(&k, PLATFORM, "H", None, compiled_dir(false).path())
             .unwrap();
         let entry = cache.lookup(&k, PLATFORM).unwrap();
         assert_eq!(entry.manifest.files, [("net.plist".to_string(), 5)]);
@@ -349,7 +414,9 @@ mod tests {
         let src = tempfile::tempdir().unwrap();
         std::fs::write(src.path().join("data"), "x").unwrap();
         assert_eq!(
-            cache.save(&key("a"), PLATFORM, "H", src.path()).unwrap(),
+            cache
+                .save(&key("a"), PLATFORM, "H", None, src.path())
+                .unwrap(),
             SaveOutcome::NothingToSave
         );
         assert!(cache.lookup(&key("a"), PLATFORM).is_none());
@@ -360,7 +427,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let cache = DiskCache::new(root.path());
         cache
-            .save(&key("a"), PLATFORM, "H", compiled_dir(true).path())
+            .save(&key("a"), PLATFORM, "H", None, compiled_dir(true).path())
             .unwrap();
         assert!(cache.lookup(&key("a"), PLATFORM).is_some());
         assert!(cache.lookup(&key("b"), PLATFORM).is_none());
@@ -377,7 +444,7 @@ mod tests {
         let cache = DiskCache::new(root.path());
         let k = key("a");
         cache
-            .save(&k, PLATFORM, "H", compiled_dir(true).path())
+            .save(&k, PLATFORM, "H", None, compiled_dir(true).path())
             .unwrap();
         let dir = cache.entry_dir(&k, PLATFORM);
 
@@ -385,13 +452,13 @@ mod tests {
         assert!(cache.lookup(&k, PLATFORM).is_none(), "resized file");
 
         cache
-            .save(&k, PLATFORM, "H", compiled_dir(true).path())
+            .save(&k, PLATFORM, "H", None, compiled_dir(true).path())
             .unwrap();
         std::fs::remove_file(dir.join("net.plist")).unwrap();
         assert!(cache.lookup(&k, PLATFORM).is_none(), "missing file");
 
         cache
-            .save(&k, PLATFORM, "H", compiled_dir(true).path())
+            .save(&k, PLATFORM, "H", None, compiled_dir(true).path())
             .unwrap();
         std::fs::write(dir.join(MANIFEST_NAME), "garbage").unwrap();
         assert!(cache.lookup(&k, PLATFORM).is_none(), "bad manifest");
@@ -403,7 +470,7 @@ mod tests {
         let cache = DiskCache::new(root.path());
         let k = key("a");
         cache
-            .save(&k, PLATFORM, "H1", compiled_dir(true).path())
+            .save(&k, PLATFORM, "H1", None, compiled_dir(true).path())
             .unwrap();
         let entry = cache.lookup(&k, PLATFORM).unwrap();
         let dst = tempfile::tempdir().unwrap();
@@ -422,12 +489,22 @@ mod tests {
             program_key: "ab".into(),
             platform: "Apple M4 | 25D125".into(),
             identifier: "HEX".into(),
+            dialect: Some(Dialect::Ios18),
             files: vec![("net.plist".into(), 12), ("data".into(), 0)],
         };
         assert_eq!(Manifest::parse(&m.to_text()), Some(m.clone()));
+        let unknown = Manifest {
+            dialect: None,
+            ..m.clone()
+        };
+        assert!(unknown.to_text().contains("dialect unknown\n"));
+        assert_eq!(Manifest::parse(&unknown.to_text()), Some(unknown));
         let text = m.to_text();
         for bad in [
             text.replace(CACHE_FORMAT, "other format v9"),
+            text.replace(CACHE_FORMAT, "ane-trainer compiled-kernel cache v1"),
+            text.replace("dialect ios18\n", ""),
+            text.replace("dialect ios18", "dialect ios17"),
             text.replace("file net.plist 12\n", ""),
             text.replace("file data 0", "file evil 0"),
             text.replace("file data 0", "file data zero"),
@@ -444,5 +521,46 @@ mod tests {
             Manifest::parse(&multi_line.to_text()).unwrap().platform,
             "a b"
         );
+    }
+
+    #[test]
+    fn dialect_records_are_per_platform_and_survive_a_new_cache_object() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(root.path().join("c"));
+        assert_eq!(cache.remembered_dialect(PLATFORM), None);
+        cache.remember_dialect(PLATFORM, Dialect::Ios16).unwrap();
+        let later = DiskCache::new(root.path().join("c"));
+        assert_eq!(later.remembered_dialect(PLATFORM), Some(Dialect::Ios16));
+        assert_eq!(later.remembered_dialect("Apple M1 | macOS 24A335"), None);
+        later.remember_dialect(PLATFORM, Dialect::Ios18).unwrap();
+        assert_eq!(cache.remembered_dialect(PLATFORM), Some(Dialect::Ios18));
+        // Only the record itself is left: no staging files.
+        let names: Vec<_> = std::fs::read_dir(cache.root())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names[0].starts_with("dialect-") && names[0].ends_with(".txt"));
+    }
+
+    #[test]
+    fn malformed_dialect_records_read_as_none() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(root.path());
+        let path = cache.dialect_record_path(PLATFORM);
+        let good = format!("{DIALECT_RECORD_FORMAT}\nplatform {PLATFORM}\ndialect ios16\n");
+        for bad in [
+            String::new(),
+            "garbage".to_string(),
+            good.replace("ios16", "ios17"),
+            good.replace(PLATFORM, "Apple M9"),
+            good.replace(DIALECT_RECORD_FORMAT, "other v2"),
+            format!("{good}extra\n"),
+        ] {
+            std::fs::write(&path, &bad).unwrap();
+            assert_eq!(cache.remembered_dialect(PLATFORM), None, "{bad:?}");
+        }
+        std::fs::write(&path, &good).unwrap();
+        assert_eq!(cache.remembered_dialect(PLATFORM), Some(Dialect::Ios16));
     }
 }

@@ -11,7 +11,20 @@
 //!    stale can stand in for this compile;
 //! 4. restore cached compiler output, or count one compile against the budget and compile;
 //! 5. load, retrying once after a pause, like the reference bridge;
-//! 6. give the kernel its own zero-filled surfaces and one request, reused for every run.
+//! 6. read the loaded model's `modelAttributes` (when it answers) and lay each buffer out by any
+//!    row stride they report ([`decide_layouts`]): dense rows when none is reported or it
+//!    matches, the reported strides when they differ and can be expressed, a compile error
+//!    otherwise; every decision is written to the device's notes ([`KernelManager::take_notes`]);
+//! 7. give the kernel its own zero-filled surfaces and one request, reused for every run.
+//!
+//! Dialect ([`DialectChoice`]): [`Device::compile`] prints programs in the dialect in use,
+//! converting them with [`Program::set_dialect`] when they arrive in the other one. When the
+//! compiler rejects a program (creating the model or `compileWithQoS` fails) and the dialect was
+//! not forced, the program is compiled once more in the other dialect; if that works, the device
+//! uses the other dialect from then on and, with the disk cache enabled, records it for later
+//! processes on the same chip and OS build. The retry spends one more compile of the budget, even
+//! when the program would fail in any dialect. MIL text given to [`KernelManager::compile_mil`]
+//! is compiled as written.
 //!
 //! Kernels compiled from one program share the model but not buffers: a kernel's outputs stay
 //! readable until *its* next run. Releasing the last kernel of a model unloads it; the model
@@ -20,16 +33,22 @@
 
 use super::budget::CompileBudget;
 use super::config::{AneConfig, MilPrinter};
+use super::dialect_choice::{
+    dialect_of_mil_text, name as dialect_name, other_dialect, program_dialect, DialectChoice,
+};
 use super::dir_refs::{DirRefs, DirRelease};
 use super::disk_cache::{remove_restored, CacheEntry, DiskCache, SaveOutcome, CACHED_FILES};
 use super::dump::{DumpPolicy, Dumper};
+use super::model_attributes::{decide_layouts, AttributesReport, BufferLayoutNote};
 use super::model_dir::{model_dir_for, remove_model_dir, ModelDirLayout};
 use super::program_key::ProgramKey;
 use super::runtime::AneRuntime;
 use super::surface_layout::{kernel_io_of_program, SurfacePlan};
 use super::weights_dict::WeightsDict;
+use crate::chip::DialectSource;
 use crate::device::{Device, DeviceError, DeviceInfo, KernelId, KernelIo};
 use ane_mil::{Dialect, Program, WeightFiles};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,13 +62,39 @@ struct LoadedModel<M> {
     files: Vec<String>,
     /// Live kernels compiled from this program.
     users: usize,
+    /// What `modelAttributes` said after the load.
+    attributes: AttributesReport,
+}
+
+/// Why a compile attempt failed: the compiler rejected the program (worth one retry in the other
+/// dialect), or anything else (budget, files, loading, surfaces).
+enum Failure {
+    Rejected(DeviceError),
+    Other(DeviceError),
+}
+
+impl Failure {
+    fn into_error(self) -> DeviceError {
+        match self {
+            Failure::Rejected(e) | Failure::Other(e) => e,
+        }
+    }
+}
+
+impl From<DeviceError> for Failure {
+    fn from(e: DeviceError) -> Self {
+        Failure::Other(e)
+    }
 }
 
 /// One compiled kernel: a shared model plus its own buffers and request.
 struct Kernel<R: AneRuntime> {
     key: ProgramKey,
     io: KernelIo,
+    /// The surfaces as allocated (strided where the model's attributes asked for it).
     plan: SurfacePlan,
+    /// The layout decision for each buffer, inputs first.
+    layout_notes: Vec<BufferLayoutNote>,
     // Field order is drop order: the request goes before the surfaces it references.
     request: R::Request,
     inputs: Vec<R::Surface>,
@@ -60,7 +105,7 @@ struct Kernel<R: AneRuntime> {
 pub struct KernelManager<R: AneRuntime> {
     runtime: R,
     info: DeviceInfo,
-    dialect: Option<Dialect>,
+    dialect: Option<DialectChoice>,
     budget: CompileBudget,
     dumper: Dumper,
     disk_cache: Option<DiskCache>,
@@ -72,19 +117,22 @@ pub struct KernelManager<R: AneRuntime> {
     next_kernel: usize,
     compiles: usize,
     warnings: Vec<String>,
+    notes: Vec<String>,
 }
 
 impl<R: AneRuntime> KernelManager<R> {
-    /// A manager with no kernels. `dialect` is the dialect programs should be printed in (a
-    /// mismatch is reported as a warning, not refused).
+    /// A manager with no kernels. `dialect` is the dialect programs are compiled in, and why
+    /// (`None`: programs are compiled as given, never converted or retried). Unless it is forced,
+    /// a dialect an earlier process fell back to on this platform (recorded in the disk cache)
+    /// replaces it.
     pub fn new(
         runtime: R,
         info: DeviceInfo,
         config: &AneConfig,
-        dialect: Option<Dialect>,
+        dialect: Option<DialectChoice>,
         budget: CompileBudget,
     ) -> Self {
-        KernelManager {
+        let mut manager = KernelManager {
             runtime,
             info,
             dialect,
@@ -99,20 +147,64 @@ impl<R: AneRuntime> KernelManager<R> {
             next_kernel: 0,
             compiles: 0,
             warnings: Vec::new(),
+            notes: Vec::new(),
+        };
+        manager.apply_remembered_dialect();
+        manager
+    }
+
+    /// Starts in the dialect the disk cache remembers for this platform, when it differs from
+    /// the one chosen and that one was not forced.
+    fn apply_remembered_dialect(&mut self) {
+        let (Some(choice), Some(cache)) = (self.dialect, &self.disk_cache) else {
+            return;
+        };
+        if choice.is_forced() {
+            return;
+        }
+        let platform = self.runtime.platform();
+        match cache.remembered_dialect(platform) {
+            Some(remembered) if remembered != choice.dialect => {
+                self.notes.push(format!(
+                    "MIL dialect {}: an earlier process on {platform} fell back to it (recorded \
+                     in the compile cache at {}), replacing {} ({})",
+                    dialect_name(remembered),
+                    cache.root().display(),
+                    dialect_name(choice.dialect),
+                    choice.source.describe()
+                ));
+                self.dialect = Some(DialectChoice {
+                    dialect: remembered,
+                    source: DialectSource::RememberedFallback,
+                });
+            }
+            _ => {}
         }
     }
 
-    /// Compiles MIL text whose `main` function has the buffer types `io`.
+    /// Compiles MIL text whose `main` function has the buffer types `io`, exactly as written
+    /// (no dialect conversion or retry).
     pub fn compile_mil(
         &mut self,
         mil_text: &str,
         io: KernelIo,
         weights: &WeightFiles,
     ) -> Result<KernelId, DeviceError> {
+        self.compile_text(mil_text, io, weights)
+            .map_err(Failure::into_error)
+    }
+
+    fn compile_text(
+        &mut self,
+        mil_text: &str,
+        io: KernelIo,
+        weights: &WeightFiles,
+    ) -> Result<KernelId, Failure> {
         let plan = SurfacePlan::for_kernel(&io)?;
         let dict = WeightsDict::new(weights)?;
         let key = ProgramKey::of(mil_text, weights);
-        if !self.models.contains_key(&key) {
+        let fresh = !self.models.contains_key(&key);
+        if fresh {
             let layout = ModelDirLayout::new(mil_text, &dict);
             let loaded = self.compile_and_load(key, mil_text, &dict, &layout)?;
             self.models.insert(key, loaded);
@@ -120,11 +212,39 @@ impl<R: AneRuntime> KernelManager<R> {
         if let Some(m) = self.models.get_mut(&key) {
             m.users += 1;
         }
-        self.create_kernel(key, io, plan).inspect_err(|_| {
-            // The kernel never existed; a model loaded just for it goes too. A failure to tear
-            // down is secondary to the error being returned.
-            let _ = self.drop_model_user(key);
-        })
+        self.create_kernel(key, io, plan, fresh)
+            .inspect_err(|_| {
+                // The kernel never existed; a model loaded just for it goes too. A failure to
+                // tear down is secondary to the error being returned.
+                let _ = self.drop_model_user(key);
+            })
+            .map_err(Failure::Other)
+    }
+
+    /// The dialect programs are compiled in and why (`None` when the device was given none).
+    pub fn dialect_choice(&self) -> Option<DialectChoice> {
+        self.dialect
+    }
+
+    /// Debug notes, oldest first; clears them: the dialect choice and any change to it, and what
+    /// each newly loaded model's attributes said about every buffer's layout.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// Adds a debug note (the device's own observations, e.g. how the dialect was chosen).
+    pub fn push_note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+
+    /// How a kernel's buffers are laid out and why, inputs first.
+    pub fn layout_notes(&self, kernel: KernelId) -> Result<&[BufferLayoutNote], DeviceError> {
+        Ok(&self.kernel(kernel)?.layout_notes)
+    }
+
+    /// A kernel's surfaces as allocated (strides included).
+    pub fn surface_plan(&self, kernel: KernelId) -> Result<&SurfacePlan, DeviceError> {
+        Ok(&self.kernel(kernel)?.plan)
     }
 
     /// Compiler calls made by this process, across devices.
@@ -154,7 +274,7 @@ impl<R: AneRuntime> KernelManager<R> {
         mil_text: &str,
         dict: &WeightsDict<'_>,
         layout: &ModelDirLayout<'_>,
-    ) -> Result<LoadedModel<R::Model>, DeviceError> {
+    ) -> Result<LoadedModel<R::Model>, Failure> {
         let platform = self.runtime.platform().to_string();
         let cached = self
             .disk_cache
@@ -164,10 +284,10 @@ impl<R: AneRuntime> KernelManager<R> {
             // Fail before touching the framework when no compile is left.
             self.budget.check()?;
         }
-        let model = self
-            .runtime
-            .create_model(mil_text, dict)
-            .map_err(|m| self.failure(&key, layout, "creating the in-memory model", &m))?;
+        // `modelWithMILText:` returning nil means the MIL was rejected: a dialect question.
+        let model = self.runtime.create_model(mil_text, dict).map_err(|m| {
+            Failure::Rejected(self.failure(&key, layout, "creating the in-memory model", &m))
+        })?;
         let identifier = self
             .runtime
             .model_identifier(&model)
@@ -188,20 +308,25 @@ impl<R: AneRuntime> KernelManager<R> {
             self.failure(&key, layout, "writing the model directory", &e.to_string())
         })?;
         self.dirs.acquire(&identifier);
-        let loaded = LoadedModel {
+        let mut loaded = LoadedModel {
             model,
             identifier,
             dir,
             files: layout.relative_paths(),
             users: 0,
+            attributes: AttributesReport::NotAnswered,
         };
-        if let Err(e) = self.compile_into_dir(&key, &platform, cached, &loaded, layout) {
+        let dialect = dialect_of_mil_text(mil_text);
+        if let Err(e) = self.compile_into_dir(&key, &platform, dialect, cached, &loaded, layout) {
             // Never loaded, so nothing to unload; the directory goes if no one else uses it.
             if let Err(m) = self.release_dir(&loaded.identifier, &loaded.dir) {
                 self.warnings.push(m);
             }
             return Err(e);
         }
+        // Step 6: only a loaded model can say how the ANE wants its buffers laid out.
+        loaded.attributes =
+            AttributesReport::from_runtime(self.runtime.model_attributes(&loaded.model));
         if self.dumper.policy() == DumpPolicy::EveryProgram {
             let report = format!("compiled and loaded\ndevice: {}", self.info.description);
             if let Err(e) = self.dumper.dump_layout(&key, layout, &report) {
@@ -217,10 +342,11 @@ impl<R: AneRuntime> KernelManager<R> {
         &mut self,
         key: &ProgramKey,
         platform: &str,
+        dialect: Option<Dialect>,
         cached: Option<CacheEntry>,
         loaded: &LoadedModel<R::Model>,
         layout: &ModelDirLayout<'_>,
-    ) -> Result<(), DeviceError> {
+    ) -> Result<(), Failure> {
         let cache = self.disk_cache.clone();
         // Earlier compiler output in a shared directory belongs to another program.
         let outputs: Vec<String> = CACHED_FILES.iter().map(|f| f.name.to_string()).collect();
@@ -250,9 +376,9 @@ impl<R: AneRuntime> KernelManager<R> {
         self.compiles += 1;
         self.runtime
             .compile(&loaded.model)
-            .map_err(|m| self.failure(key, layout, "compileWithQoS", &m))?;
+            .map_err(|m| Failure::Rejected(self.failure(key, layout, "compileWithQoS", &m)))?;
         if let Some(cache) = &cache {
-            match cache.save(key, platform, &loaded.identifier, &loaded.dir) {
+            match cache.save(key, platform, &loaded.identifier, dialect, &loaded.dir) {
                 Ok(SaveOutcome::Saved(_)) => {}
                 Ok(SaveOutcome::NothingToSave) => self.warnings.push(format!(
                     "the compiler left no net.plist for kernel program {key}; nothing cached"
@@ -263,7 +389,7 @@ impl<R: AneRuntime> KernelManager<R> {
             }
         }
         self.load_with_retry(&loaded.model)
-            .map_err(|m| self.failure(key, layout, "loadWithQoS", &m))
+            .map_err(|m| Failure::Other(self.failure(key, layout, "loadWithQoS", &m)))
     }
 
     fn load_with_retry(&mut self, model: &R::Model) -> Result<(), String> {
@@ -308,12 +434,33 @@ impl<R: AneRuntime> KernelManager<R> {
         }
     }
 
+    /// Step 6 and 7: lays the buffers out as the model's attributes say, then makes the
+    /// surfaces and the request. `fresh` says the model was loaded for this kernel, so its
+    /// layout notes are new.
     fn create_kernel(
         &mut self,
         key: ProgramKey,
         io: KernelIo,
         plan: SurfacePlan,
+        fresh: bool,
     ) -> Result<KernelId, DeviceError> {
+        let model = self.models.get(&key).ok_or_else(|| {
+            DeviceError::Other(format!("kernel program {key} has no loaded model"))
+        })?;
+        let (plan, layout_notes) = match decide_layouts(&plan, &model.attributes) {
+            Ok(decided) => decided,
+            Err(m) => return Err(self.model_failure(&key, "laying out the kernel's surfaces", &m)),
+        };
+        if fresh {
+            let general = model.attributes.general_notes(&plan);
+            let per_buffer = layout_notes.iter().map(|n| n.to_string());
+            let notes: Vec<String> = general
+                .into_iter()
+                .chain(per_buffer)
+                .map(|n| format!("kernel program {key}: {n}"))
+                .collect();
+            self.notes.extend(notes);
+        }
         let surface_error = |what: &str, m: String| DeviceError::Compile {
             message: format!("creating {what} surfaces for kernel program {key}: {m}"),
             dump_path: None,
@@ -342,12 +489,94 @@ impl<R: AneRuntime> KernelManager<R> {
                 key,
                 io,
                 plan,
+                layout_notes,
                 request,
                 inputs,
                 outputs,
             },
         );
         Ok(id)
+    }
+
+    /// A compile-time error about a loaded model, after dumping its program from the model
+    /// directory.
+    fn model_failure(&self, key: &ProgramKey, step: &str, message: &str) -> DeviceError {
+        let report = format!(
+            "failed step: {step}\nerror: {message}\ndevice: {}",
+            self.info.description
+        );
+        let (dump, dump_path) = match self.models.get(key) {
+            Some(m) => match self
+                .dumper
+                .dump_from_model_dir(key, &m.dir, &m.files, &report)
+            {
+                Ok(p) => (format!("program dumped to {}", p.display()), Some(p)),
+                Err(e) => (format!("could not dump the program: {e}"), None),
+            },
+            None => ("program not dumped: its model is gone".to_string(), None),
+        };
+        DeviceError::Compile {
+            message: format!("{step} failed: {message} ({dump})"),
+            dump_path,
+        }
+    }
+
+    /// Prints `program` in `dialect` (converting a copy when it is written in another one;
+    /// `None` prints it as given) and compiles the text.
+    fn compile_as(
+        &mut self,
+        program: &Program,
+        dialect: Option<Dialect>,
+        io: KernelIo,
+        weights: &WeightFiles,
+        printer: MilPrinter,
+    ) -> Result<KernelId, Failure> {
+        let program = match dialect {
+            Some(d) if program_dialect(program) != Some(d) => {
+                let mut converted = program.clone();
+                converted.set_dialect(d);
+                self.notes.push(format!(
+                    "program(version {}) converted to {} (program {}) before compiling",
+                    program.version,
+                    dialect_name(d),
+                    d.program_version()
+                ));
+                Cow::Owned(converted)
+            }
+            _ => Cow::Borrowed(program),
+        };
+        let text = printer(&program).map_err(|m| DeviceError::Compile {
+            message: format!("printing the program as MIL text: {m}"),
+            dump_path: None,
+        })?;
+        self.compile_text(&text, io, weights)
+    }
+
+    /// After `first` was rejected and `second` compiled: use `second` from now on, and record it
+    /// for later processes when the disk cache is on.
+    fn adopt_fallback(&mut self, first: Dialect, second: Dialect, first_error: &DeviceError) {
+        self.dialect = Some(DialectChoice {
+            dialect: second,
+            source: DialectSource::FallbackAfterCompileFailure,
+        });
+        let message = format!(
+            "the compiler rejected a program in MIL dialect {} ({first_error}); it compiled in \
+             {}, which this device uses from now on",
+            dialect_name(first),
+            dialect_name(second)
+        );
+        self.notes.push(message.clone());
+        self.warnings.push(message);
+        if let Some(cache) = &self.disk_cache {
+            let platform = self.runtime.platform();
+            if let Err(e) = cache.remember_dialect(platform, second) {
+                self.warnings.push(format!(
+                    "could not record dialect {} in the compile cache at {}: {e}",
+                    dialect_name(second),
+                    cache.root().display()
+                ));
+            }
+        }
     }
 
     fn kernel(&self, id: KernelId) -> Result<&Kernel<R>, DeviceError> {
@@ -439,22 +668,58 @@ impl<R: AneRuntime> Device for KernelManager<R> {
                 .into(),
             dump_path: None,
         })?;
-        if let Some(d) = self.dialect {
-            if program.version != d.program_version() {
-                self.warnings.push(format!(
-                    "program version {} is not this chip's dialect ({}: program {}); \
-                     the compiler may reject it",
-                    program.version,
-                    d.opset(),
-                    d.program_version()
-                ));
+        let choice = match self.dialect {
+            Some(choice) if !choice.is_forced() => choice,
+            Some(forced) => {
+                // A forced dialect is the caller's decision: compile as given, say if it differs.
+                if program_dialect(program) != Some(forced.dialect) {
+                    self.warnings.push(format!(
+                        "program version {} is not the forced dialect ({}: program {}); \
+                         the compiler may reject it",
+                        program.version,
+                        forced.dialect.opset(),
+                        forced.dialect.program_version()
+                    ));
+                }
+                return self
+                    .compile_as(program, None, io, weights, printer)
+                    .map_err(Failure::into_error);
+            }
+            None => {
+                return self
+                    .compile_as(program, None, io, weights, printer)
+                    .map_err(Failure::into_error)
+            }
+        };
+        let first = choice.dialect;
+        let first_error = match self.compile_as(program, Some(first), io.clone(), weights, printer)
+        {
+            Ok(kernel) => return Ok(kernel),
+            Err(Failure::Other(e)) => return Err(e),
+            Err(Failure::Rejected(e)) => e,
+        };
+        let second = other_dialect(first);
+        match self.compile_as(program, Some(second), io, weights, printer) {
+            Ok(kernel) => {
+                self.adopt_fallback(first, second, &first_error);
+                Ok(kernel)
+            }
+            Err(retry) => {
+                let retry = retry.into_error();
+                let dump_path = match &first_error {
+                    DeviceError::Compile { dump_path, .. } => dump_path.clone(),
+                    _ => None,
+                };
+                Err(DeviceError::Compile {
+                    message: format!(
+                        "in {}: {first_error}; retried in {}: {retry}",
+                        dialect_name(first),
+                        dialect_name(second)
+                    ),
+                    dump_path,
+                })
             }
         }
-        let text = printer(program).map_err(|m| DeviceError::Compile {
-            message: format!("printing the program as MIL text: {m}"),
-            dump_path: None,
-        })?;
-        self.compile_mil(&text, io, weights)
     }
 
     fn io(&self, kernel: KernelId) -> Result<&KernelIo, DeviceError> {
@@ -481,14 +746,32 @@ impl<R: AneRuntime> Device for KernelManager<R> {
                     what: "input",
                     index,
                 })?;
+        let error = |m: String| {
+            DeviceError::Run(format!(
+                "writing input {index} ({}) of kernel {kernel:?}: {m}",
+                spec.name
+            ))
+        };
+        if spec.layout.is_dense() {
+            return self
+                .runtime
+                .write_surface(surface, spec.bytes, fill)
+                .map_err(error);
+        }
+        // Strided: the caller sees dense bytes (starting from what the surface holds, as in the
+        // dense case), which go back row by row under the same lock.
+        let layout = spec.layout;
+        let mut dense = vec![0u8; spec.bytes];
+        let mut copied = Ok(());
         self.runtime
-            .write_surface(surface, spec.bytes, fill)
-            .map_err(|m| {
-                DeviceError::Run(format!(
-                    "writing input {index} ({}) of kernel {kernel:?}: {m}",
-                    spec.name
-                ))
+            .write_surface(surface, spec.span_bytes(), &mut |raw| {
+                copied = layout.gather(raw, &mut dense).and_then(|()| {
+                    fill(&mut dense);
+                    layout.scatter(&dense, raw)
+                });
             })
+            .and(copied)
+            .map_err(error)
     }
 
     fn run(&mut self, kernel: KernelId) -> Result<(), DeviceError> {
@@ -523,14 +806,29 @@ impl<R: AneRuntime> Device for KernelManager<R> {
                 index,
             },
         )?;
+        let error = |m: String| {
+            DeviceError::Run(format!(
+                "reading output {index} ({}) of kernel {kernel:?}: {m}",
+                spec.name
+            ))
+        };
+        if spec.layout.is_dense() {
+            return self
+                .runtime
+                .read_surface(surface, spec.bytes, read)
+                .map_err(error);
+        }
+        let layout = spec.layout;
+        let mut dense = vec![0u8; spec.bytes];
+        let mut copied = Ok(());
         self.runtime
-            .read_surface(surface, spec.bytes, read)
-            .map_err(|m| {
-                DeviceError::Run(format!(
-                    "reading output {index} ({}) of kernel {kernel:?}: {m}",
-                    spec.name
-                ))
+            .read_surface(surface, spec.span_bytes(), &mut |raw| {
+                copied = layout.gather(raw, &mut dense);
             })
+            .and(copied)
+            .map_err(error)?;
+        read(&dense);
+        Ok(())
     }
 
     fn release(&mut self, kernel: KernelId) -> Result<(), DeviceError> {

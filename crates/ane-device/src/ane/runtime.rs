@@ -6,6 +6,7 @@
 //! only translates calls to Objective-C. Errors are the framework's own descriptions
 //! (`[NSError description]`) as strings; the manager turns them into [`crate::DeviceError`]s.
 
+use super::model_attributes::AttrValue;
 use super::surface_layout::SurfaceSpec;
 use super::weights_dict::WeightsDict;
 use std::path::Path;
@@ -44,6 +45,11 @@ pub trait AneRuntime {
 
     /// `unloadWithQoS:error:`.
     fn unload(&mut self, model: &Self::Model) -> Result<(), String>;
+
+    /// `modelAttributes` of a loaded model, converted to a plain tree: `Ok(None)` when the
+    /// object does not answer the selector (`respondsToSelector:` says no), `Ok(Some(Null))`
+    /// when it answers nil.
+    fn model_attributes(&mut self, model: &Self::Model) -> Result<Option<AttrValue>, String>;
 
     /// A zero-filled flat buffer of `spec.alloc_bytes` bytes, wrapped for requests.
     fn create_surface(&mut self, spec: &SurfaceSpec) -> Result<Self::Surface, String>;

@@ -5,10 +5,16 @@
 //! dense and row-major, fp16 or fp32 as the MIL parameter says. Sizes are rounded up to
 //! [`SURFACE_ALIGNMENT`] bytes (PR #35's M5 claim, harmless elsewhere); callers only ever see the
 //! first `bytes` bytes.
+//!
+//! A buffer's rows can also sit further apart than dense ([`RowLayout`]), when a loaded model's
+//! attributes report a row stride (see [`super::model_attributes`]); the device then copies rows
+//! between the caller's dense bytes and the strided surface on every write and read.
 
 use crate::chip::SURFACE_ALIGNMENT;
 use crate::device::{DeviceError, KernelIo};
 use ane_mil::{DType, Program, TensorType, ValueType};
+
+const OUT_OF_RANGE: &str = "a row of the strided layout lies outside the surface";
 
 /// The buffer of one kernel input or output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,9 +25,172 @@ pub struct SurfaceSpec {
     pub shape: Vec<usize>,
     /// Bytes of tensor data (what `write_input` / `read_output` expose).
     pub bytes: usize,
-    /// Bytes allocated: `bytes` rounded up to the alignment. Used for Width, BytesPerRow and
-    /// AllocSize of the IOSurface.
+    /// Bytes allocated: the layout's extent (`bytes` when dense) rounded up to the alignment.
+    /// Used for Width, BytesPerRow and AllocSize of the IOSurface.
     pub alloc_bytes: usize,
+    /// Where the tensor's rows sit in the surface (dense unless a model reported strides).
+    pub layout: RowLayout,
+}
+
+/// Where the rows of one buffer sit in its surface.
+///
+/// The tensor is viewed as `planes × rows × row_bytes`: a row is the last axis, a plane the
+/// second-to-last axis (1 for tensors of rank below 2), and `planes` is the product of the other
+/// axes — for the ANE's `[1, C, H, W]` that is C planes of H rows of W values. Dense layouts have
+/// `row_stride == row_bytes` and `plane_stride == rows × row_stride`; a model may report wider
+/// strides (padding after each row or plane), which the device then honours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowLayout {
+    /// Bytes of data in one row: the last axis × the element size.
+    pub row_bytes: usize,
+    /// Rows per plane.
+    pub rows: usize,
+    /// Planes in the buffer.
+    pub planes: usize,
+    /// Bytes from the start of one row to the start of the next in the surface.
+    pub row_stride: usize,
+    /// Bytes from the start of one plane to the start of the next in the surface.
+    pub plane_stride: usize,
+}
+
+impl RowLayout {
+    /// The dense layout of a tensor of `shape` with `element_bytes`-byte values; `None` if a
+    /// size overflows.
+    pub fn dense(shape: &[usize], element_bytes: usize) -> Option<RowLayout> {
+        let (row_len, rows, outer): (usize, usize, &[usize]) = match shape {
+            [] => (1, 1, &[]),
+            [w] => (*w, 1, &[]),
+            [outer @ .., h, w] => (*w, *h, outer),
+        };
+        let planes = outer
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))?;
+        let row_bytes = row_len.checked_mul(element_bytes)?;
+        let layout = RowLayout {
+            row_bytes,
+            rows,
+            planes,
+            row_stride: row_bytes,
+            plane_stride: rows.checked_mul(row_bytes)?,
+        };
+        layout.extent()?;
+        Some(layout)
+    }
+
+    /// Whether rows and planes follow each other without gaps.
+    pub fn is_dense(&self) -> bool {
+        self.row_stride == self.row_bytes
+            && Some(self.plane_stride) == self.rows.checked_mul(self.row_stride)
+    }
+
+    /// Bytes of tensor data (what callers read and write).
+    pub fn data_bytes(&self) -> Option<usize> {
+        self.planes
+            .checked_mul(self.rows)?
+            .checked_mul(self.row_bytes)
+    }
+
+    /// Bytes of surface the layout spans: every plane at its full stride.
+    pub fn extent(&self) -> Option<usize> {
+        self.planes.checked_mul(self.plane_stride)
+    }
+
+    /// This layout with rows `row_stride` bytes apart and planes `plane_stride` bytes apart (by
+    /// default `rows × row_stride`). Errors when rows or planes would overlap or a size
+    /// overflows: such a layout cannot hold the tensor.
+    pub fn with_strides(
+        &self,
+        row_stride: usize,
+        plane_stride: Option<usize>,
+    ) -> Result<RowLayout, String> {
+        if row_stride < self.row_bytes {
+            return Err(format!(
+                "a row stride of {row_stride} bytes is narrower than a row of {} bytes",
+                self.row_bytes
+            ));
+        }
+        let min_plane = self
+            .rows
+            .checked_mul(row_stride)
+            .ok_or_else(|| format!("{} rows of {row_stride} bytes overflow", self.rows))?;
+        let plane_stride = plane_stride.unwrap_or(min_plane);
+        if plane_stride < min_plane {
+            return Err(format!(
+                "a plane stride of {plane_stride} bytes is smaller than {} rows of {row_stride} \
+                 bytes",
+                self.rows
+            ));
+        }
+        let layout = RowLayout {
+            row_stride,
+            plane_stride,
+            ..*self
+        };
+        layout
+            .extent()
+            .ok_or_else(|| format!("{} planes of {plane_stride} bytes overflow", self.planes))?;
+        Ok(layout)
+    }
+
+    /// The surface range of every row, in tensor order (`None` where the arithmetic overflows,
+    /// which only a hand-built inconsistent layout can cause).
+    fn row_ranges(&self) -> impl Iterator<Item = Option<std::ops::Range<usize>>> + '_ {
+        (0..self.planes).flat_map(move |p| {
+            (0..self.rows).map(move |r| {
+                let start = p
+                    .checked_mul(self.plane_stride)?
+                    .checked_add(r.checked_mul(self.row_stride)?)?;
+                Some(start..start.checked_add(self.row_bytes)?)
+            })
+        })
+    }
+
+    /// Copies dense tensor bytes into a surface laid out by `self`. Bytes between rows are left
+    /// as they are. Errors (never panics) when either slice is too small.
+    pub fn scatter(&self, dense: &[u8], surface: &mut [u8]) -> Result<(), String> {
+        self.check_sizes(dense.len(), surface.len())?;
+        if self.row_bytes == 0 {
+            return Ok(());
+        }
+        for (row, range) in dense.chunks_exact(self.row_bytes).zip(self.row_ranges()) {
+            surface
+                .get_mut(range.ok_or(OUT_OF_RANGE)?)
+                .ok_or(OUT_OF_RANGE)?
+                .copy_from_slice(row);
+        }
+        Ok(())
+    }
+
+    /// Copies the tensor's rows out of a surface laid out by `self` into dense bytes.
+    pub fn gather(&self, surface: &[u8], dense: &mut [u8]) -> Result<(), String> {
+        self.check_sizes(dense.len(), surface.len())?;
+        if self.row_bytes == 0 {
+            return Ok(());
+        }
+        for (row, range) in dense
+            .chunks_exact_mut(self.row_bytes)
+            .zip(self.row_ranges())
+        {
+            row.copy_from_slice(
+                surface
+                    .get(range.ok_or(OUT_OF_RANGE)?)
+                    .ok_or(OUT_OF_RANGE)?,
+            );
+        }
+        Ok(())
+    }
+
+    fn check_sizes(&self, dense: usize, surface: usize) -> Result<(), String> {
+        let data = self.data_bytes().ok_or("tensor size overflows")?;
+        let extent = self.extent().ok_or("surface size overflows")?;
+        if dense != data || surface < extent {
+            return Err(format!(
+                "strided copy of {data} tensor bytes over {extent} surface bytes given {dense} \
+                 and {surface} bytes"
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl SurfaceSpec {
@@ -55,13 +224,49 @@ impl SurfaceSpec {
             .ok_or_else(|| bad("byte size overflows".into()))?;
         let alloc_bytes =
             align_up(bytes, SURFACE_ALIGNMENT).ok_or_else(|| bad("byte size overflows".into()))?;
+        let layout =
+            RowLayout::dense(&shape, elem).ok_or_else(|| bad("byte size overflows".into()))?;
         Ok(SurfaceSpec {
             name: name.to_string(),
             dtype: ty.dtype,
             shape,
             bytes,
             alloc_bytes,
+            layout,
         })
+    }
+
+    /// This buffer laid out by `layout` (same tensor, so the same dense byte count), with the
+    /// allocation grown to the layout's extent.
+    pub fn with_layout(&self, layout: RowLayout) -> Result<SurfaceSpec, String> {
+        if layout.data_bytes() != Some(self.bytes) {
+            return Err(format!(
+                "a layout of {:?} bytes does not hold the {} bytes of {:?}",
+                layout.data_bytes(),
+                self.bytes,
+                self.name
+            ));
+        }
+        let alloc_bytes = layout
+            .extent()
+            .and_then(|e| align_up(e, SURFACE_ALIGNMENT))
+            .ok_or_else(|| format!("the surface of {:?} overflows", self.name))?;
+        Ok(SurfaceSpec {
+            alloc_bytes,
+            layout,
+            ..self.clone()
+        })
+    }
+
+    /// Bytes of surface the tensor's rows span (`bytes` when dense): what a write or read has
+    /// to lock.
+    pub fn span_bytes(&self) -> usize {
+        if self.layout.is_dense() {
+            self.bytes
+        } else {
+            // `with_layout` checked the extent; fall back to the allocation if it somehow did not.
+            self.layout.extent().unwrap_or(self.alloc_bytes)
+        }
     }
 }
 
@@ -225,6 +430,104 @@ mod tests {
         assert_eq!(align_up(128, 128), Some(128));
         assert_eq!(align_up(129, 128), Some(256));
         assert_eq!(align_up(usize::MAX, 128), None);
+    }
+
+    #[test]
+    fn dense_layouts_view_the_tensor_as_planes_of_rows() {
+        let l = RowLayout::dense(&[1, 64, 1, 32], 2).unwrap();
+        assert_eq!((l.row_bytes, l.rows, l.planes), (64, 1, 64));
+        assert_eq!((l.row_stride, l.plane_stride), (64, 64));
+        assert!(l.is_dense());
+        assert_eq!((l.data_bytes(), l.extent()), (Some(4096), Some(4096)));
+        let l = RowLayout::dense(&[2, 3, 5, 7], 4).unwrap();
+        assert_eq!(
+            (l.row_bytes, l.rows, l.planes, l.plane_stride),
+            (28, 5, 6, 140)
+        );
+        let scalar = RowLayout::dense(&[], 2).unwrap();
+        assert_eq!((scalar.row_bytes, scalar.rows, scalar.planes), (2, 1, 1));
+        let vector = RowLayout::dense(&[9], 2).unwrap();
+        assert_eq!((vector.row_bytes, vector.rows, vector.planes), (18, 1, 1));
+        assert_eq!(RowLayout::dense(&[usize::MAX, 2, 2], 2), None);
+        let s = SurfaceSpec::new("x", &t(DType::Fp16, &[1, 4, 1, 8])).unwrap();
+        assert!(s.layout.is_dense());
+        assert_eq!(s.span_bytes(), s.bytes);
+    }
+
+    #[test]
+    fn strides_must_leave_room_for_every_row() {
+        let dense = RowLayout::dense(&[1, 4, 2, 8], 2).unwrap(); // rows of 16 bytes, 2 per plane
+        let wide = dense.with_strides(64, None).unwrap();
+        assert_eq!((wide.row_stride, wide.plane_stride), (64, 128));
+        assert!(!wide.is_dense());
+        assert_eq!(wide.extent(), Some(512));
+        assert_eq!(wide.data_bytes(), dense.data_bytes());
+        let planes = dense.with_strides(16, Some(4096)).unwrap();
+        assert!(!planes.is_dense());
+        assert_eq!(planes.extent(), Some(4 * 4096));
+        assert_eq!(dense.with_strides(16, None).unwrap(), dense);
+
+        let err = dense.with_strides(8, None).unwrap_err();
+        assert!(err.contains("narrower than a row of 16"), "{err}");
+        let err = dense.with_strides(0, None).unwrap_err();
+        assert!(err.contains("narrower"), "{err}");
+        let err = dense.with_strides(64, Some(100)).unwrap_err();
+        assert!(err.contains("smaller than 2 rows of 64"), "{err}");
+        assert!(dense.with_strides(usize::MAX, None).is_err());
+        assert!(dense.with_strides(16, Some(usize::MAX)).is_err());
+    }
+
+    #[test]
+    fn scatter_and_gather_move_rows_to_and_from_their_strides() {
+        // Two planes of two 4-byte rows, rows 8 bytes apart, planes 20 bytes apart.
+        let layout = RowLayout::dense(&[2, 2, 2], 2)
+            .unwrap()
+            .with_strides(8, Some(20))
+            .unwrap();
+        let dense: Vec<u8> = (1..=16).collect();
+        let mut surface = vec![0xAAu8; 40];
+        layout.scatter(&dense, &mut surface).unwrap();
+        let mut expected = vec![0xAAu8; 40];
+        for (i, start) in [0usize, 8, 20, 28].into_iter().enumerate() {
+            expected[start..start + 4].copy_from_slice(&dense[i * 4..i * 4 + 4]);
+        }
+        assert_eq!(surface, expected, "padding is left untouched");
+        let mut back = vec![0u8; 16];
+        layout.gather(&surface, &mut back).unwrap();
+        assert_eq!(back, dense);
+
+        assert!(
+            layout.scatter(&dense, &mut [0u8; 39]).is_err(),
+            "short surface"
+        );
+        assert!(
+            layout.scatter(&dense[..15], &mut surface).is_err(),
+            "short tensor"
+        );
+        assert!(
+            layout.gather(&surface, &mut [0u8; 17]).is_err(),
+            "long tensor"
+        );
+        // A hand-built inconsistent layout is an error, not a panic.
+        let broken = RowLayout {
+            row_stride: usize::MAX,
+            ..layout
+        };
+        assert!(broken.scatter(&dense, &mut surface).is_err());
+        assert!(broken.gather(&surface, &mut back).is_err());
+    }
+
+    #[test]
+    fn a_strided_spec_allocates_its_extent() {
+        let s = SurfaceSpec::new("x", &t(DType::Fp16, &[1, 4, 1, 8])).unwrap();
+        let strided = s
+            .with_layout(s.layout.with_strides(48, None).unwrap())
+            .unwrap();
+        assert_eq!(strided.bytes, 64);
+        assert_eq!(strided.span_bytes(), 4 * 48);
+        assert_eq!(strided.alloc_bytes, 256, "192 rounded up to 128");
+        let other = RowLayout::dense(&[1, 2, 1, 8], 2).unwrap();
+        assert!(s.with_layout(other).is_err(), "a layout of another tensor");
     }
 
     fn io(inputs: &[(&str, TensorType)], outputs: &[(&str, TensorType)]) -> KernelIo {

@@ -3,7 +3,8 @@
 //! unreachable and the compiler proves it.
 
 use super::config::AneConfig;
-use crate::chip::ChipInfo;
+use super::model_attributes::BufferLayoutNote;
+use crate::chip::{ChipInfo, DialectSource};
 use crate::device::{Device, DeviceError, DeviceInfo, KernelId, KernelIo};
 use ane_mil::{Dialect, Program, WeightFiles};
 use std::convert::Infallible;
@@ -30,8 +31,23 @@ impl AneDevice {
         match self.never {}
     }
 
-    /// The MIL dialect programs for this device must be printed in.
+    /// The MIL dialect programs for this device should be printed in.
     pub fn dialect(&self) -> Dialect {
+        match self.never {}
+    }
+
+    /// Why [`Self::dialect`] is the dialect in use.
+    pub fn dialect_source(&self) -> DialectSource {
+        match self.never {}
+    }
+
+    /// Debug notes since the last call (dialect choice, buffer layouts).
+    pub fn take_notes(&mut self) -> Vec<String> {
+        match self.never {}
+    }
+
+    /// How a kernel's buffers are laid out and why.
+    pub fn layout_notes(&self, _kernel: KernelId) -> Result<&[BufferLayoutNote], DeviceError> {
         match self.never {}
     }
 

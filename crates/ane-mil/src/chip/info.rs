@@ -12,6 +12,35 @@ pub enum DialectSource {
     Override,
     /// Chosen from the detected chip family.
     Chip,
+    /// Chosen from the macOS version: `program(1.3)`/`ios18` from macOS 15 on (maderix/ANE's main
+    /// branch runs it on macOS 15+; no source reads the version, so this rule is the device's own).
+    MacosVersion,
+    /// The dialect chosen first failed to compile a program and the other one compiled it; the
+    /// device keeps the one that worked.
+    FallbackAfterCompileFailure,
+    /// An earlier process on the same chip and OS build fell back to this dialect and recorded it
+    /// in the on-disk compile cache.
+    RememberedFallback,
+}
+
+impl DialectSource {
+    /// A short phrase for device descriptions ("MIL dialect ios18 (from the macOS version)").
+    pub fn describe(self) -> &'static str {
+        match self {
+            DialectSource::Override => "forced",
+            DialectSource::Chip => "for this chip",
+            DialectSource::MacosVersion => "from the macOS version",
+            DialectSource::FallbackAfterCompileFailure => {
+                "after the other dialect failed to compile"
+            }
+            DialectSource::RememberedFallback => "remembered from an earlier fallback on this Mac",
+        }
+    }
+
+    /// Whether the caller forced the dialect (the device then never switches it).
+    pub fn is_forced(self) -> bool {
+        self == DialectSource::Override
+    }
 }
 
 /// The chip a device runs on: what was detected, and the capabilities in force.
@@ -58,5 +87,25 @@ impl ChipInfo {
             caps,
             dialect_source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DialectSource;
+
+    #[test]
+    fn only_an_override_is_forced_and_every_source_has_a_phrase() {
+        let all = [
+            DialectSource::Override,
+            DialectSource::Chip,
+            DialectSource::MacosVersion,
+            DialectSource::FallbackAfterCompileFailure,
+            DialectSource::RememberedFallback,
+        ];
+        for s in all {
+            assert_eq!(s.is_forced(), s == DialectSource::Override);
+            assert!(!s.describe().is_empty());
+        }
     }
 }

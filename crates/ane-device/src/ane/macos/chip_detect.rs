@@ -47,9 +47,15 @@ pub(crate) fn brand_string() -> Option<String> {
     sysctl_string(c"machdep.cpu.brand_string")
 }
 
+/// `kern.osproductversion`, e.g. "26.3.1": what the dialect choice reads
+/// ([`crate::ane::dialect_choice::parse_macos_version`]).
+pub(crate) fn os_product_version() -> Option<String> {
+    sysctl_string(c"kern.osproductversion")
+}
+
 /// The macOS version and build, e.g. "26.3 (25D125)"; parts that cannot be read are "?".
 pub(crate) fn os_description() -> String {
-    let version = sysctl_string(c"kern.osproductversion").unwrap_or_else(|| "?".into());
+    let version = os_product_version().unwrap_or_else(|| "?".into());
     let build = sysctl_string(c"kern.osversion").unwrap_or_else(|| "?".into());
     format!("{version} ({build})")
 }

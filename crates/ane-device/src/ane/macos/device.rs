@@ -1,12 +1,15 @@
-//! [`AneDevice`] on macOS: detects the chip, loads the framework, and hands everything else to
-//! the platform-independent [`KernelManager`] over the Objective-C runtime.
+//! [`AneDevice`] on macOS: detects the chip and the macOS version, picks the MIL dialect
+//! ([`choose_dialect`]), loads the framework, and hands everything else to the
+//! platform-independent [`KernelManager`] over the Objective-C runtime.
 
-use super::chip_detect::{ane_subtype, brand_string, os_description};
+use super::chip_detect::{ane_subtype, brand_string, os_description, os_product_version};
 use super::framework::ane_classes;
 use super::objc_runtime::ObjcRuntime;
 use crate::ane::budget::CompileBudget;
 use crate::ane::config::AneConfig;
+use crate::ane::dialect_choice::{choose_dialect, parse_macos_version};
 use crate::ane::manager::KernelManager;
+use crate::ane::model_attributes::BufferLayoutNote;
 use crate::chip::{parse_brand_string, ChipInfo, DialectSource};
 use crate::device::{Device, DeviceError, DeviceInfo, KernelId, KernelIo};
 use ane_mil::{Dialect, Program, WeightFiles};
@@ -18,7 +21,10 @@ use std::path::PathBuf;
 /// Not `Send`: it holds Objective-C objects of a private framework whose thread-safety is
 /// undocumented, so it stays on the thread that made it.
 pub struct AneDevice {
+    /// The chip; its `caps.dialect` and `dialect_source` follow the manager's dialect.
     chip: ChipInfo,
+    /// "26.3 (25D125)", for descriptions.
+    os: String,
     manager: KernelManager<ObjcRuntime>,
 }
 
@@ -29,7 +35,8 @@ impl AneDevice {
         Self::with_config(AneConfig::from_env()?)
     }
 
-    /// A device with explicit settings; `config.dialect` overrides the chip's dialect.
+    /// A device with explicit settings; `config.dialect` overrides the dialect the device would
+    /// choose from the macOS version and the chip.
     pub fn with_config(config: AneConfig) -> Result<AneDevice, DeviceError> {
         let brand = brand_string().ok_or_else(|| {
             DeviceError::Unavailable("cannot read machdep.cpu.brand_string".into())
@@ -43,8 +50,14 @@ impl AneDevice {
             )));
         }
         let classes = ane_classes()?;
-        let chip = ChipInfo::from_brand(&brand, ane_subtype(&classes), config.dialect)
+        // The chip's own default first; the dialect actually used is decided just below.
+        let mut chip = ChipInfo::from_brand(&brand, ane_subtype(&classes), None)
             .map_err(DeviceError::Unavailable)?;
+        let version_text = os_product_version();
+        let version = version_text.as_deref().and_then(parse_macos_version);
+        let (choice, why) = choose_dialect(chip.caps.dialect, version, config.dialect);
+        chip.caps.dialect = choice.dialect;
+        chip.dialect_source = choice.source;
         let os = os_description();
         let temp_root = PathBuf::from(NSTemporaryDirectory().to_string());
         let runtime = ObjcRuntime::new(classes, temp_root, format!("{brand} | macOS {os}"));
@@ -52,27 +65,57 @@ impl AneDevice {
             name: "ane".into(),
             description: describe(&chip, &os),
         };
-        let manager = KernelManager::new(
+        let mut manager = KernelManager::new(
             runtime,
             info,
             &config,
-            Some(chip.caps.dialect),
+            Some(choice),
             CompileBudget::process_wide(config.compile_budget),
         );
-        Ok(AneDevice { chip, manager })
+        let read = match &version_text {
+            Some(text) if version.is_none() => {
+                format!(" (kern.osproductversion {text:?} unreadable)")
+            }
+            _ => String::new(),
+        };
+        // The choice first, then any note of the manager replacing it with a remembered one.
+        let remembered = manager.take_notes();
+        manager.push_note(format!("{why}{read}"));
+        for note in remembered {
+            manager.push_note(note);
+        }
+        let mut device = AneDevice { chip, os, manager };
+        // The manager may already have switched to a dialect remembered in the compile cache.
+        device.sync_dialect();
+        Ok(device)
     }
 
-    /// The chip and its capabilities.
+    /// Copies the manager's dialect (which a fallback may change) into the chip info.
+    fn sync_dialect(&mut self) {
+        if let Some(choice) = self.manager.dialect_choice() {
+            self.chip.caps.dialect = choice.dialect;
+            self.chip.dialect_source = choice.source;
+        }
+    }
+
+    /// The chip and its capabilities, with the dialect in use.
     pub fn chip(&self) -> &ChipInfo {
         &self.chip
     }
 
-    /// The MIL dialect programs for this device must be printed in.
+    /// The MIL dialect programs for this device should be printed in: the one in use (chosen
+    /// from the macOS version and chip, forced, or switched to after a compile failure).
     pub fn dialect(&self) -> Dialect {
         self.chip.caps.dialect
     }
 
-    /// Compiles MIL text whose `main` function has the buffer types `io`.
+    /// Why [`Self::dialect`] is the dialect in use.
+    pub fn dialect_source(&self) -> DialectSource {
+        self.chip.dialect_source
+    }
+
+    /// Compiles MIL text whose `main` function has the buffer types `io`, as written (no
+    /// dialect conversion or retry).
     pub fn compile_mil(
         &mut self,
         mil_text: &str,
@@ -80,6 +123,17 @@ impl AneDevice {
         weights: &WeightFiles,
     ) -> Result<KernelId, DeviceError> {
         self.manager.compile_mil(mil_text, io, weights)
+    }
+
+    /// Debug notes since the last call: how the dialect was chosen or changed, and what each
+    /// loaded model's attributes said about its buffers' strides.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        self.manager.take_notes()
+    }
+
+    /// How a kernel's buffers are laid out and why, inputs first.
+    pub fn layout_notes(&self, kernel: KernelId) -> Result<&[BufferLayoutNote], DeviceError> {
+        self.manager.layout_notes(kernel)
     }
 
     /// Compiler calls made by this process, across devices.
@@ -109,20 +163,21 @@ fn describe(chip: &ChipInfo, os: &str) -> String {
         .as_deref()
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
-    let source = match chip.dialect_source {
-        DialectSource::Chip => "for this chip",
-        DialectSource::Override => "forced",
-    };
     format!(
-        "{} Neural Engine{subtype}, MIL dialect {} ({source}), macOS {os}, fp16",
+        "{} Neural Engine{subtype}, MIL dialect {} ({}), macOS {os}, fp16",
         chip.brand,
-        chip.caps.dialect.opset()
+        chip.caps.dialect.opset(),
+        chip.dialect_source.describe()
     )
 }
 
 impl Device for AneDevice {
     fn info(&self) -> DeviceInfo {
-        self.manager.info()
+        // Rebuilt each time: the dialect can change after a compile failure.
+        DeviceInfo {
+            name: self.manager.info().name,
+            description: describe(&self.chip, &self.os),
+        }
     }
 
     fn compile(
@@ -130,7 +185,9 @@ impl Device for AneDevice {
         program: &Program,
         weights: &WeightFiles,
     ) -> Result<KernelId, DeviceError> {
-        self.manager.compile(program, weights)
+        let result = self.manager.compile(program, weights);
+        self.sync_dialect();
+        result
     }
 
     fn io(&self, kernel: KernelId) -> Result<&KernelIo, DeviceError> {

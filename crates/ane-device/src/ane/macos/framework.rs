@@ -167,3 +167,10 @@ fn verify_signatures(c: &AneClasses) -> Result<(), String> {
 pub(crate) fn device_info_answers_subtype(class: &AnyClass) -> bool {
     check::<(), OptObj>(class, true, sel!(aneSubType)).is_ok()
 }
+
+/// Checks that `-modelAttributes` on instances of `class` takes nothing and returns an object
+/// (or nil), so it may be sent with those types. Private and undocumented: a model class that
+/// answers it differently is reported rather than messaged.
+pub(crate) fn check_model_attributes_signature(class: &AnyClass) -> Result<(), String> {
+    check::<(), OptObj>(class, false, sel!(modelAttributes))
+}

@@ -4,8 +4,10 @@
 //! Each call runs in its own autorelease pool, so objects the framework autoreleases internally
 //! (every evaluation makes some) are freed per call rather than piling up for the whole run.
 
+use super::attributes::read_model_attributes;
 use super::framework::{AneClasses, ANE_QOS};
 use super::surface::Surface;
+use crate::ane::model_attributes::AttrValue;
 use crate::ane::runtime::AneRuntime;
 use crate::ane::surface_layout::SurfaceSpec;
 use crate::ane::weights_dict::{WeightsDict, DATA_KEY, OFFSET_KEY};
@@ -157,6 +159,10 @@ impl AneRuntime for ObjcRuntime {
                 unsafe { msg_send![&**model, unloadWithQoS: ANE_QOS, error: _] };
             result.map_err(|e| describe(&e))
         })
+    }
+
+    fn model_attributes(&mut self, model: &Self::Model) -> Result<Option<AttrValue>, String> {
+        read_model_attributes(model)
     }
 
     fn create_surface(&mut self, spec: &SurfaceSpec) -> Result<Self::Surface, String> {

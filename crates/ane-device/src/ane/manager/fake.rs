@@ -6,12 +6,15 @@
 //! observed); `load` fails without `net.plist`; `evaluate` fails unless loaded. Evaluation copies
 //! the first input's bytes into every output. Model identifiers hash the MIL text only by
 //! default, so programs differing only in weights share a directory — the case directory
-//! reference counting must survive.
+//! reference counting must survive. It can also reject one MIL dialect at compile time (as an
+//! M1 may reject `program(1.3)`) and answer `modelAttributes` with a scripted tree.
 
+use crate::ane::model_attributes::AttrValue;
 use crate::ane::program_key::sha256_hex;
 use crate::ane::runtime::AneRuntime;
 use crate::ane::surface_layout::SurfaceSpec;
 use crate::ane::weights_dict::WeightsDict;
+use ane_mil::Dialect;
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -24,6 +27,7 @@ pub enum Call {
     Load(String),
     Unload(String),
     Evaluate(String),
+    Attributes(String),
 }
 
 /// Failure switches and the call log, shared with the test through `Rc`.
@@ -40,6 +44,14 @@ pub struct Script {
     pub surfaces_before_failure: Cell<Option<usize>>,
     /// Identifiers also hash the weights (default: MIL text only).
     pub identifier_covers_weights: Cell<bool>,
+    /// Compiles of MIL text in this dialect fail (by its `program(…)` header).
+    pub rejected_dialect: Cell<Option<Dialect>>,
+    /// What `modelAttributes` gives; `None` (the default) means the model does not answer it.
+    pub attributes: RefCell<Option<Result<Option<AttrValue>, String>>>,
+    /// Every surface created, in order, so tests can look at raw (strided) bytes.
+    pub surfaces: RefCell<Vec<FakeSurface>>,
+    /// The MIL text of every `compile` call, in order.
+    pub compiled: RefCell<Vec<String>>,
 }
 
 impl Script {
@@ -141,8 +153,17 @@ impl AneRuntime for FakeRuntime {
             .calls
             .borrow_mut()
             .push(Call::Compile(model.identifier.clone()));
+        self.script.compiled.borrow_mut().push(model.mil.clone());
         if let Some(e) = self.script.compile_error.borrow().clone() {
             return Err(e);
+        }
+        if let Some(d) = self.script.rejected_dialect.get() {
+            let header = format!("program({})", d.program_version());
+            if model.mil.trim_start().starts_with(&header) {
+                return Err(format!(
+                    "_ANECompiler : ANECCompile() FAILED (scripted: rejects {header})"
+                ));
+            }
         }
         let dir = self.dir(model);
         let mil = std::fs::read_to_string(dir.join("model.mil"))
@@ -199,6 +220,17 @@ impl AneRuntime for FakeRuntime {
         Ok(())
     }
 
+    fn model_attributes(&mut self, model: &FakeModel) -> Result<Option<AttrValue>, String> {
+        self.script
+            .calls
+            .borrow_mut()
+            .push(Call::Attributes(model.identifier.clone()));
+        if !model.loaded.get() {
+            return Err("modelAttributes read before the model loaded".into());
+        }
+        self.script.attributes.borrow().clone().unwrap_or(Ok(None))
+    }
+
     fn create_surface(&mut self, spec: &SurfaceSpec) -> Result<FakeSurface, String> {
         if let Some(limit) = self.script.surfaces_before_failure.get() {
             if self.surfaces_made >= limit {
@@ -206,7 +238,9 @@ impl AneRuntime for FakeRuntime {
             }
         }
         self.surfaces_made += 1;
-        Ok(Rc::new(RefCell::new(vec![0u8; spec.alloc_bytes])))
+        let surface = Rc::new(RefCell::new(vec![0u8; spec.alloc_bytes]));
+        self.script.surfaces.borrow_mut().push(surface.clone());
+        Ok(surface)
     }
 
     fn create_request(

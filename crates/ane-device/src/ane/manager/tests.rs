@@ -4,8 +4,14 @@ use super::fake::{Call, FakeRuntime, Script};
 use super::KernelManager;
 use crate::ane::budget::{CompileBudget, CompileCounter};
 use crate::ane::config::AneConfig;
+use crate::ane::dialect_choice::DialectChoice;
 use crate::ane::dump::DumpPolicy;
+use crate::ane::model_attributes::{
+    AttrValue, StrideFinding, LIVE_INPUT_LIST, LIVE_OUTPUT_LIST, NETWORK_STATUS_LIST,
+    PLANE_DESCRIPTOR, ROW_STRIDE,
+};
 use crate::ane::program_key::sha256_hex;
+use crate::chip::DialectSource;
 use crate::device::{Device, DeviceError, DeviceInfo, KernelId, KernelIo};
 use ane_mil::{
     Argument, DType, Dialect, Function, NamedType, Operation, Program, SourcePos, TensorType,
@@ -51,11 +57,29 @@ fn config(root: &Path) -> AneConfig {
     }
 }
 
+/// The dialect a macOS 15+ Mac starts in.
+fn by_version(dialect: Dialect) -> Option<DialectChoice> {
+    Some(DialectChoice {
+        dialect,
+        source: DialectSource::MacosVersion,
+    })
+}
+
 fn manager_in(
     root: &Path,
     script: Rc<Script>,
     config: &AneConfig,
     budget: CompileBudget,
+) -> KernelManager<FakeRuntime> {
+    manager_in_dialect(root, script, config, budget, by_version(Dialect::Ios18))
+}
+
+fn manager_in_dialect(
+    root: &Path,
+    script: Rc<Script>,
+    config: &AneConfig,
+    budget: CompileBudget,
+    dialect: Option<DialectChoice>,
 ) -> KernelManager<FakeRuntime> {
     let temp = root.join("temp");
     std::fs::create_dir_all(&temp).unwrap();
@@ -66,7 +90,7 @@ fn manager_in(
             description: "fake M4 Pro".into(),
         },
         config,
-        Some(Dialect::Ios18),
+        dialect,
         budget,
     )
 }
@@ -143,7 +167,8 @@ fn compile_populates_the_model_dir_first_then_runs() {
         [
             Call::CreateModel { weights: 1 },
             Call::Compile(id.clone()),
-            Call::Load(id.clone())
+            Call::Load(id.clone()),
+            Call::Attributes(id.clone()),
         ]
     );
     let dir = s.temp_root().join(&id);
@@ -668,12 +693,512 @@ fn device_compile_prints_the_program_and_derives_its_io() {
     assert!(dir.join("model.mil").is_file());
     assert!(s.manager.take_warnings().is_empty());
 
+    // A program in the other dialect is converted to the one in use: the same text, so the
+    // same (already loaded) model.
     s.manager
         .compile(&program(Dialect::Ios16), &WeightFiles::new())
         .unwrap();
-    let warnings = s.manager.take_warnings();
+    assert!(s.manager.take_warnings().is_empty());
+    assert_eq!(s.script.compiles(), 1);
+    let notes = s.manager.take_notes();
     assert!(
-        warnings.len() == 1 && warnings[0].contains("not this chip's dialect"),
+        notes.iter().any(|n| n.contains("converted to ios18")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_forced_dialect_compiles_programs_as_given_and_warns_on_a_mismatch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(tmp.path());
+    cfg.mil_printer = Some(test_printer);
+    let forced = Some(DialectChoice {
+        dialect: Dialect::Ios18,
+        source: DialectSource::Override,
+    });
+    let mut m = manager_in_dialect(
+        tmp.path(),
+        Rc::new(Script::default()),
+        &cfg,
+        CompileBudget::on_counter(10, counter()),
+        forced,
+    );
+    m.compile(&program(Dialect::Ios16), &WeightFiles::new())
+        .unwrap();
+    let warnings = m.take_warnings();
+    assert!(
+        warnings.len() == 1 && warnings[0].contains("not the forced dialect"),
         "{warnings:?}"
+    );
+    let dir = tmp
+        .path()
+        .join("temp")
+        .join(identifier("program(1.0) with 1 functions"));
+    assert!(dir.join("model.mil").is_file(), "compiled as given");
+}
+
+// ---- dialect fallback ----
+
+/// A manager whose compiler rejects `rejected`, starting in `start` for `source`.
+fn dialect_setup(
+    root: &Path,
+    rejected: Option<Dialect>,
+    start: Dialect,
+    source: DialectSource,
+    cfg: &AneConfig,
+    budget: usize,
+) -> (Rc<Script>, KernelManager<FakeRuntime>) {
+    let script = Rc::new(Script::default());
+    script.rejected_dialect.set(rejected);
+    let m = manager_in_dialect(
+        root,
+        script.clone(),
+        cfg,
+        CompileBudget::on_counter(budget, counter()),
+        Some(DialectChoice {
+            dialect: start,
+            source,
+        }),
+    );
+    (script, m)
+}
+
+fn kernel_dir_text(root: &Path, program: &Program) -> String {
+    let text = ane_mil::print(program);
+    std::fs::read_to_string(root.join("temp").join(identifier(&text)).join("model.mil")).unwrap()
+}
+
+#[test]
+fn a_rejected_dialect_falls_back_once_and_is_remembered_for_the_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let (script, mut m) = dialect_setup(
+        tmp.path(),
+        Some(Dialect::Ios18),
+        Dialect::Ios18,
+        DialectSource::MacosVersion,
+        &cfg,
+        10,
+    );
+    let k = m
+        .compile(&program(Dialect::Ios18), &WeightFiles::new())
+        .unwrap();
+    assert_eq!(script.compiles(), 2, "the ios18 attempt, then ios16");
+    assert_eq!(m.process_compiles(), 2);
+    let compiled = script.compiled.borrow().clone();
+    assert!(compiled[0].starts_with("program(1.3)"), "{compiled:?}");
+    assert!(compiled[1].starts_with("program(1.0)"), "{compiled:?}");
+    let mut ios16 = program(Dialect::Ios18);
+    ios16.set_dialect(Dialect::Ios16);
+    assert_eq!(kernel_dir_text(tmp.path(), &ios16), ane_mil::print(&ios16));
+    assert_eq!(
+        m.dialect_choice(),
+        Some(DialectChoice {
+            dialect: Dialect::Ios16,
+            source: DialectSource::FallbackAfterCompileFailure
+        })
+    );
+    let warnings = m.take_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("rejected a program in MIL dialect ios18")
+            && warnings[0].contains("compiled in ios16"),
+        "{warnings:?}"
+    );
+    m.write_input(k, 0, &mut |b| b.copy_from_slice(&pattern(4)))
+        .unwrap();
+    m.run(k).unwrap();
+
+    // The next program, printed by a caller still in ios18, goes straight to ios16.
+    let mut next = program(Dialect::Ios18);
+    if let Some(f) = next.functions.first_mut() {
+        f.body[0].op_type = "relu".into();
+    }
+    m.compile(&next, &WeightFiles::new()).unwrap();
+    assert_eq!(script.compiles(), 3, "no second rejected attempt");
+    assert!(script.compiled.borrow()[2].starts_with("program(1.0)"));
+}
+
+#[test]
+fn a_forced_dialect_is_never_retried() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let (script, mut m) = dialect_setup(
+        tmp.path(),
+        Some(Dialect::Ios18),
+        Dialect::Ios18,
+        DialectSource::Override,
+        &cfg,
+        10,
+    );
+    let err = m
+        .compile(&program(Dialect::Ios18), &WeightFiles::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("ANECCompile() FAILED"), "{err}");
+    assert!(!err.to_string().contains("retried"), "{err}");
+    assert_eq!(script.compiles(), 1);
+    assert_eq!(m.dialect_choice().unwrap().dialect, Dialect::Ios18);
+}
+
+#[test]
+fn a_program_failing_in_both_dialects_reports_both_attempts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let (script, mut m) = dialect_setup(
+        tmp.path(),
+        None,
+        Dialect::Ios16,
+        DialectSource::Chip,
+        &cfg,
+        10,
+    );
+    *script.compile_error.borrow_mut() = Some("ANECCompile() FAILED: bad op".into());
+    let err = m
+        .compile(&program(Dialect::Ios16), &WeightFiles::new())
+        .unwrap_err();
+    let DeviceError::Compile { message, dump_path } = &err else {
+        panic!("expected a compile error, got {err:?}");
+    };
+    assert!(message.starts_with("in ios16: "), "{message}");
+    assert!(message.contains("retried in ios18"), "{message}");
+    assert_eq!(message.matches("bad op").count(), 2, "{message}");
+    let dumped = dump_path.as_ref().expect("the first attempt was dumped");
+    assert!(std::fs::read_to_string(dumped)
+        .unwrap()
+        .starts_with("program(1.0)"));
+    assert_eq!(script.compiles(), 2);
+    assert_eq!(
+        m.dialect_choice().unwrap().source,
+        DialectSource::Chip,
+        "nothing worked, nothing changes"
+    );
+    assert!(s_model_dirs(tmp.path()).is_empty());
+}
+
+fn s_model_dirs(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root.join("temp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+#[test]
+fn only_compiler_rejections_are_retried() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let (script, mut m) = dialect_setup(
+        tmp.path(),
+        None,
+        Dialect::Ios18,
+        DialectSource::MacosVersion,
+        &cfg,
+        10,
+    );
+    script.failing_loads.set(2);
+    let err = m
+        .compile(&program(Dialect::Ios18), &WeightFiles::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("loadWithQoS"), "{err}");
+    assert_eq!(
+        script.compiles(),
+        1,
+        "a load failure is not a dialect question"
+    );
+
+    // MIL text is compiled as written, never retried.
+    script.rejected_dialect.set(Some(Dialect::Ios18));
+    let text = ane_mil::print(&program(Dialect::Ios18));
+    assert!(m.compile_mil(&text, io(), &WeightFiles::new()).is_err());
+    assert_eq!(script.compiles(), 2);
+    assert_eq!(m.dialect_choice().unwrap().dialect, Dialect::Ios18);
+}
+
+#[test]
+fn a_retry_the_budget_cannot_pay_for_is_reported_with_the_first_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let (script, mut m) = dialect_setup(
+        tmp.path(),
+        Some(Dialect::Ios18),
+        Dialect::Ios18,
+        DialectSource::MacosVersion,
+        &cfg,
+        1,
+    );
+    let err = m
+        .compile(&program(Dialect::Ios18), &WeightFiles::new())
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("ANECCompile() FAILED"), "{message}");
+    assert!(message.contains("retried in ios16"), "{message}");
+    assert!(message.contains("budget"), "{message}");
+    assert_eq!(script.compiles(), 1);
+}
+
+#[test]
+fn without_a_dialect_programs_compile_as_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let script = Rc::new(Script::default());
+    script.rejected_dialect.set(Some(Dialect::Ios16));
+    let mut m = manager_in_dialect(
+        tmp.path(),
+        script.clone(),
+        &cfg,
+        CompileBudget::on_counter(10, counter()),
+        None,
+    );
+    assert!(m
+        .compile(&program(Dialect::Ios16), &WeightFiles::new())
+        .is_err());
+    assert_eq!(script.compiles(), 1);
+    assert!(m.take_warnings().is_empty());
+    assert_eq!(m.dialect_choice(), None);
+}
+
+#[test]
+fn the_disk_cache_remembers_the_fallback_for_a_later_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = cache_config(tmp.path());
+    let (first, mut a) = dialect_setup(
+        &tmp.path().join("p1"),
+        Some(Dialect::Ios18),
+        Dialect::Ios18,
+        DialectSource::MacosVersion,
+        &cfg,
+        10,
+    );
+    a.compile(&program(Dialect::Ios18), &WeightFiles::new())
+        .unwrap();
+    assert_eq!(first.compiles(), 2);
+    drop(a);
+
+    // A later process on the same platform starts in ios16 and finds the compiled ios16 program
+    // in the cache: no compile at all, and no rejected attempt.
+    let (second, mut b) = dialect_setup(
+        &tmp.path().join("p2"),
+        Some(Dialect::Ios18),
+        Dialect::Ios18,
+        DialectSource::MacosVersion,
+        &cfg,
+        10,
+    );
+    assert_eq!(
+        b.dialect_choice(),
+        Some(DialectChoice {
+            dialect: Dialect::Ios16,
+            source: DialectSource::RememberedFallback
+        })
+    );
+    let notes = b.take_notes();
+    assert!(
+        notes[0].contains("fell back") && notes[0].contains("replacing ios18"),
+        "{notes:?}"
+    );
+    b.compile(&program(Dialect::Ios18), &WeightFiles::new())
+        .unwrap();
+    assert_eq!(second.compiles(), 0);
+    assert!(b.take_warnings().is_empty());
+
+    // A forced dialect ignores the record.
+    let (_, c) = dialect_setup(
+        &tmp.path().join("p3"),
+        None,
+        Dialect::Ios18,
+        DialectSource::Override,
+        &cfg,
+        10,
+    );
+    assert_eq!(c.dialect_choice().unwrap().dialect, Dialect::Ios18);
+}
+
+// ---- layouts from model attributes ----
+
+fn live(name: &str, stride: f64) -> AttrValue {
+    AttrValue::dict([
+        ("Name", AttrValue::string(name)),
+        ("Symbol", AttrValue::string(name)),
+        ("Width", AttrValue::Number(8.0)),
+        (
+            PLANE_DESCRIPTOR,
+            AttrValue::Array(vec![AttrValue::dict([
+                ("PlaneID", AttrValue::Number(0.0)),
+                (ROW_STRIDE, AttrValue::Number(stride)),
+            ])]),
+        ),
+    ])
+}
+
+fn strided_attributes(input_stride: f64, output_stride: f64) -> AttrValue {
+    AttrValue::dict([(
+        NETWORK_STATUS_LIST,
+        AttrValue::Array(vec![AttrValue::dict([
+            ("Name", AttrValue::string("main")),
+            (
+                LIVE_INPUT_LIST,
+                AttrValue::Array(vec![live("x", input_stride)]),
+            ),
+            (
+                LIVE_OUTPUT_LIST,
+                AttrValue::Array(vec![live("y@output", output_stride)]),
+            ),
+        ])]),
+    )])
+}
+
+#[test]
+fn a_model_without_attributes_keeps_dense_rows_and_says_so() {
+    let mut s = setup();
+    let k = s
+        .manager
+        .compile_mil("prog", io(), &WeightFiles::new())
+        .unwrap();
+    let notes = s.manager.layout_notes(k).unwrap();
+    assert_eq!(notes.len(), 2);
+    assert!(notes
+        .iter()
+        .all(|n| n.finding == StrideFinding::NotAnswered));
+    let log = s.manager.take_notes();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(
+        log[0].contains("does not answer modelAttributes"),
+        "{log:?}"
+    );
+    assert!(s.manager.surface_plan(k).unwrap().inputs[0]
+        .layout
+        .is_dense());
+
+    // Attributes without strides: dense, recorded as "none reported".
+    *s.script.attributes.borrow_mut() = Some(Ok(Some(AttrValue::dict::<&str>([]))));
+    let k2 = s
+        .manager
+        .compile_mil("prog 2", io(), &WeightFiles::new())
+        .unwrap();
+    assert!(s
+        .manager
+        .layout_notes(k2)
+        .unwrap()
+        .iter()
+        .all(|n| n.finding == StrideFinding::NoneReported));
+    assert!(s.manager.take_notes()[0].contains("gave no row stride"));
+
+    // Unreadable attributes: dense, with the reason.
+    *s.script.attributes.borrow_mut() = Some(Err("not a dictionary".into()));
+    s.manager
+        .compile_mil("prog 3", io(), &WeightFiles::new())
+        .unwrap();
+    assert!(s.manager.take_notes()[0].contains("not a dictionary"));
+}
+
+#[test]
+fn reported_strides_lay_the_surfaces_out_and_rows_are_copied() {
+    let mut s = setup();
+    // Rows of 8 fp16 values are 16 bytes dense; the model asks for 32 (input) and 48 (output).
+    *s.script.attributes.borrow_mut() = Some(Ok(Some(strided_attributes(32.0, 48.0))));
+    let k = s
+        .manager
+        .compile_mil("strided", io(), &WeightFiles::new())
+        .unwrap();
+    let plan = s.manager.surface_plan(k).unwrap().clone();
+    assert_eq!(plan.inputs[0].layout.row_stride, 32);
+    assert_eq!(plan.outputs[0].layout.row_stride, 48);
+    assert_eq!(plan.inputs[0].alloc_bytes, 128);
+    assert_eq!(plan.outputs[0].alloc_bytes, 256, "4 × 48 rounded up");
+    let log = s.manager.take_notes();
+    assert!(
+        log.iter()
+            .any(|n| n.contains("follows the reported strides")),
+        "{log:?}"
+    );
+
+    let data = pattern(1);
+    write(&mut s.manager, k, &data);
+    let raw = s.script.surfaces.borrow()[0].borrow().clone();
+    for row in 0..4 {
+        assert_eq!(
+            &raw[row * 32..row * 32 + 16],
+            &data[row * 16..row * 16 + 16]
+        );
+        assert!(raw[row * 32 + 16..row * 32 + 32].iter().all(|&b| b == 0));
+    }
+    // The caller sees exactly the dense bytes, and a partial write keeps the rest.
+    let mut seen = Vec::new();
+    s.manager
+        .write_input(k, 0, &mut |b| {
+            seen = b.to_vec();
+            b[0] = 0xEE;
+        })
+        .unwrap();
+    assert_eq!(seen, data);
+    let raw = s.script.surfaces.borrow()[0].borrow().clone();
+    assert_eq!(raw[0], 0xEE);
+    assert_eq!(&raw[32..48], &data[16..32]);
+
+    // The fake copies raw input bytes to the output surface; reading gathers rows 48 apart.
+    s.manager.run(k).unwrap();
+    let out_raw = s.script.surfaces.borrow()[1].borrow().clone();
+    let mut expected = Vec::new();
+    for row in 0..4 {
+        expected.extend_from_slice(&out_raw[row * 48..row * 48 + 16]);
+    }
+    assert_eq!(read(&mut s.manager, k), expected);
+}
+
+#[test]
+fn a_matching_stride_keeps_the_dense_surface() {
+    let mut s = setup();
+    *s.script.attributes.borrow_mut() = Some(Ok(Some(strided_attributes(16.0, 16.0))));
+    let k = s
+        .manager
+        .compile_mil("dense", io(), &WeightFiles::new())
+        .unwrap();
+    assert!(s
+        .manager
+        .layout_notes(k)
+        .unwrap()
+        .iter()
+        .all(|n| n.finding == StrideFinding::Matches { row_stride: 16 }));
+    write(&mut s.manager, k, &pattern(9));
+    s.manager.run(k).unwrap();
+    assert_eq!(read(&mut s.manager, k), pattern(9));
+}
+
+#[test]
+fn an_inexpressible_stride_fails_the_compile_and_unloads_the_model() {
+    let mut s = setup();
+    *s.script.attributes.borrow_mut() = Some(Ok(Some(strided_attributes(8.0, 16.0))));
+    let err = s
+        .manager
+        .compile_mil("narrow", io(), &WeightFiles::new())
+        .unwrap_err();
+    let DeviceError::Compile { message, dump_path } = &err else {
+        panic!("expected a compile error, got {err:?}");
+    };
+    assert!(message.contains("input \"x\""), "{message}");
+    assert!(message.contains("row stride of 8 bytes"), "{message}");
+    assert!(message.contains("16 bytes apart"), "{message}");
+    assert!(dump_path.is_some());
+    assert_eq!(s.script.unloads(), 1);
+    assert_eq!(s.manager.loaded_models(), 0);
+    assert!(s.model_dirs().is_empty());
+}
+
+#[test]
+fn a_shared_model_logs_its_layout_once() {
+    let mut s = setup();
+    s.manager
+        .compile_mil("same", io(), &WeightFiles::new())
+        .unwrap();
+    assert_eq!(s.manager.take_notes().len(), 2);
+    let b = s
+        .manager
+        .compile_mil("same", io(), &WeightFiles::new())
+        .unwrap();
+    assert!(s.manager.take_notes().is_empty());
+    assert_eq!(s.manager.layout_notes(b).unwrap().len(), 2);
+    assert_eq!(
+        s.script.count(|c| matches!(c, Call::Attributes(_))),
+        1,
+        "attributes are read once per load"
     );
 }
