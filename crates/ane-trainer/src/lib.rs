@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod conformance;
 pub mod data;
 pub mod executor;
+pub mod fit;
 pub mod metrics;
 pub mod nn;
 pub mod npy;

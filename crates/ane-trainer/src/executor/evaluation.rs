@@ -111,6 +111,50 @@ impl EvalExecutor {
         &self.times
     }
 
+    /// The number of classes (the logits' last axis).
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Runs one batch and appends the logits of its first `rows` rows to `out` (row-major,
+    /// `classes` values a row, f32).
+    pub fn logits_into(
+        &mut self,
+        devices: &mut Devices,
+        params: &ParamStore,
+        inputs: HostValue<'_>,
+        rows: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<(), ExecError> {
+        self.compiled
+            .run(devices, params, &[inputs], &mut self.times)?;
+        let classes = self.classes;
+        let logits = self
+            .compiled
+            .value(self.logits)
+            .expect("checked when compiled");
+        let available = logits.len() / classes;
+        if rows > available {
+            return Err(ExecError::Length {
+                name: "prediction rows".into(),
+                expected: available,
+                got: rows,
+            });
+        }
+        let wanted = rows * classes;
+        match logits {
+            HostValue::F32(v) => out.extend_from_slice(&v[..wanted]),
+            HostValue::F16(v) => out.extend(v[..wanted].iter().map(|h| h.to_f32())),
+            HostValue::I32(_) => {
+                return Err(ExecError::UnsupportedStepValue {
+                    name: "logits".into(),
+                    kind: "i32".into(),
+                })
+            }
+        }
+        Ok(())
+    }
+
     /// Runs one batch (`inputs` holds every row of the compiled batch size; rows past those
     /// `labels` covers are padding) and adds the first `labels.len()` rows to `result`. A label
     /// out of range counts as wrong with infinite loss.
