@@ -1,7 +1,5 @@
 //! The `ane-trainer` command-line tool.
 
-mod cli;
-
 fn main() -> std::process::ExitCode {
-    cli::main()
+    ane_trainer_cli::main()
 }

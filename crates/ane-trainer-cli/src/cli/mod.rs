@@ -38,9 +38,26 @@ enum Command {
     Mil(mil::MilCommand),
 }
 
-/// Parses the command line, runs the subcommand and turns its result into an exit code.
+/// Parses the process's command line, runs the subcommand and turns its result into an exit
+/// code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    main_from(std::env::args_os())
+}
+
+/// [`main`] with the command line `args` (the program name first), as `python -m ane_trainer`
+/// passes it. `--help`, `--version` and usage errors print and return their exit codes.
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
     let result = match cli.command {
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(args),
