@@ -41,6 +41,7 @@ mod norm;
 mod pool;
 pub mod presets;
 mod sequential;
+mod spec;
 
 pub use activation::{Gelu, Relu, Sigmoid, Silu, Tanh};
 pub use attention::CausalSelfAttention;
@@ -62,3 +63,4 @@ pub use norm::{LayerNorm, RmsNorm};
 pub use pool::{AvgPool2d, MaxPool2d};
 pub use presets::{Preset, PresetFlags, PRESET_NAMES};
 pub use sequential::Sequential;
+pub use spec::ModuleSpec;
