@@ -14,3 +14,6 @@ pub mod optim;
 pub mod params;
 pub mod rng;
 pub mod trainer;
+
+// Core ML `.mlpackage` export (kept apart from the list above so merges stay clean).
+pub mod export;

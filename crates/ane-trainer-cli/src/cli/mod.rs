@@ -6,6 +6,7 @@ use std::process::ExitCode;
 pub(crate) mod bench;
 pub(crate) mod doctor;
 pub(crate) mod eval;
+pub(crate) mod export;
 pub(crate) mod inspect;
 pub(crate) mod mil;
 mod output;
@@ -26,6 +27,8 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Evaluate a checkpoint on its dataset's test split.
     Eval(eval::EvalArgs),
+    /// Export a checkpoint as a Core ML package (`.mlpackage`) for apps.
+    Export(export::ExportArgs),
     /// Plan a model's training step without running it: print the kernel table, dump the MIL.
     Inspect(inspect::InspectArgs),
     /// Time training steps on synthetic data, split into staging, device, host and optimizer.
@@ -61,6 +64,7 @@ where
     let result = match cli.command {
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(args),
+        Command::Export(args) => export::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Doctor(args) => doctor::run(args),
