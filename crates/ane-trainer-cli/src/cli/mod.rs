@@ -10,6 +10,7 @@ pub(crate) mod export;
 pub(crate) mod inspect;
 pub(crate) mod mil;
 mod output;
+mod progress;
 pub(crate) mod train;
 
 /// Train neural networks on the Apple Neural Engine (or its simulator).

@@ -2,7 +2,8 @@
 //! sample) and print its test accuracy.
 
 use super::output::emit;
-use ane_trainer::trainer::{train, ProgressMode, RunOptions, TrainError, TrainSettings};
+use super::progress::{CliProgress, ProgressMode};
+use ane_trainer::trainer::{train, RunOptions, TrainError, TrainSettings};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,15 +45,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         resume: args.resume.clone(),
         stop_after: args.stop_after,
-        progress: if args.quiet {
-            ProgressMode::Quiet
-        } else {
-            ProgressMode::Auto
-        },
         interrupt: Some(install_interrupt_handler()?),
         ..RunOptions::default()
     };
-    let summary = match train(&settings, &options) {
+    let mut progress = CliProgress::new(if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::Auto
+    });
+    let summary = match train(&settings, &options, &mut progress) {
         Ok(summary) => summary,
         Err(err @ TrainError::Interrupted { .. }) => {
             eprintln!("{err}");

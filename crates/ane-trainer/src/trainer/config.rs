@@ -28,142 +28,143 @@ use std::path::{Path, PathBuf};
 
 /// One layer of settings: every field optional. Parsed from command-line flags (clap) and from a
 /// TOML file (serde, kebab-case keys named like the flags).
-#[derive(Debug, Clone, Default, PartialEq, clap::Args, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TrainSettings {
     /// Model preset: mlp, cnn, llama, stories260k, stories15m, stories42m, stories110m.
-    #[arg(long, value_name = "PRESET")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "PRESET"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// A model flag `key=value` (repeatable), e.g. `--model-flag dim=64`.
-    #[arg(long = "model-flag", value_name = "KEY=VALUE")]
+    #[cfg_attr(feature = "cli", arg(long = "model-flag", value_name = "KEY=VALUE"))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub model_flag: Vec<String>,
     /// MLP widths, input first (shorthand for `--model-flag widths=…`), e.g. `784,512,10`.
-    #[arg(long, value_name = "W0,W1,…")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "W0,W1,…"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub widths: Option<String>,
     /// Dataset: mnist-sample (embedded), mnist, fashion-mnist.
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "NAME"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
     /// A directory holding the four IDX files under MNIST's names (each optionally .gz).
-    #[arg(long, value_name = "DIR")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DIR"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
     /// Allow downloading mnist / fashion-mnist into the cache when not found locally
     /// (default true; `--download=false` forbids it).
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub download: Option<bool>,
     /// Input normalization: none (0–255), unit (/255), standard (dataset mean/std).
-    #[arg(long, value_name = "MODE")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "MODE"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub normalize: Option<String>,
     /// Number of epochs (passes over the training split).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epochs: Option<u64>,
     /// Number of updates (instead of --epochs).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<u64>,
     /// Examples per micro-batch (the batch size kernels are compiled for).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
     /// Micro-batches accumulated per update.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accum: Option<u32>,
     /// Optimizer: sgd, adam, adamw.
-    #[arg(long, value_name = "NAME")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "NAME"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub optimizer: Option<String>,
     /// Peak learning rate.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lr: Option<f64>,
     /// SGD momentum.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub momentum: Option<f64>,
     /// SGD Nesterov momentum.
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nesterov: Option<bool>,
     /// Weight decay (L2 for sgd/adam, decoupled for adamw).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight_decay: Option<f64>,
     /// Learning-rate schedule: constant[:WARMUP], step:EVERY:GAMMA,
     /// cosine[:WARMUP[:MIN_LR_FRACTION[:START_FACTOR]]].
-    #[arg(long, value_name = "SCHEDULE")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "SCHEDULE"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
     /// Clip the global gradient norm to this value.
-    #[arg(long, value_name = "MAX_NORM")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "MAX_NORM"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip: Option<f64>,
     /// Seed of initialization, data order and dropout.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Where ANE kernels run: auto (the ANE if available, else the simulator), sim, ane.
-    #[arg(long, value_name = "DEVICE")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DEVICE"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
     /// Kernel precision: fp16 (what the ANE runs) or fp32 (exact reference on the simulator).
-    #[arg(long, value_name = "PRECISION")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "PRECISION"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precision: Option<String>,
     /// Where weight gradients run: ane or host.
-    #[arg(long, value_name = "WHERE")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "WHERE"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dw: Option<String>,
     /// Chip to plan for when running on the simulator: m1 … m5 (default m4).
-    #[arg(long, value_name = "CHIP")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "CHIP"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chip: Option<String>,
     /// MIL dialect of the ANE kernels instead of the chip's: ios16 (`program(1.0)`, M1–M3) or
     /// ios18 (`program(1.3)`, M4 and later).
-    #[arg(long, value_name = "ios16|ios18")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "ios16|ios18"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ane_dialect: Option<String>,
     /// Loss scale: `dynamic` (default for fp16) or a fixed number.
-    #[arg(long, value_name = "dynamic|SCALE")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "dynamic|SCALE"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<String>,
     /// Finite steps before a dynamic loss scale doubles.
-    #[arg(long, value_name = "STEPS")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "STEPS"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_scale_growth_interval: Option<u32>,
     /// Evaluate on the test split every N updates (default: at every epoch end).
-    #[arg(long, value_name = "STEPS")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "STEPS"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eval_every: Option<u64>,
     /// Save a checkpoint every N updates (default: at every epoch end).
-    #[arg(long, value_name = "STEPS")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "STEPS"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub save_every: Option<u64>,
     /// How many periodic checkpoints to keep (the newest).
-    #[arg(long, value_name = "N")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_checkpoints: Option<usize>,
     /// Batch size of the evaluation kernels.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eval_batch_size: Option<usize>,
     /// Print a progress line every N updates when stderr is not a terminal.
-    #[arg(long, value_name = "STEPS")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "STEPS"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_every: Option<u64>,
     /// Output directory (default: runs/<model>-<dataset>, with -2, -3, … if taken).
-    #[arg(long, value_name = "DIR")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DIR"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<PathBuf>,
     /// Initialize the weights from a safetensors file (or a checkpoint directory).
-    #[arg(long, value_name = "FILE")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init: Option<PathBuf>,
 }

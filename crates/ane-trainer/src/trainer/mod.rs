@@ -18,6 +18,6 @@ pub use bench::{bench, BenchOptions, BenchReport};
 pub use config::{TrainConfig, TrainSettings};
 pub use error::TrainError;
 pub use evaluate::{evaluate_checkpoint, CheckpointEval, EvalOptions};
-pub use progress::ProgressMode;
+pub use progress::{QuietRun, RunObserver, StepStatus};
 pub use run::{train, RunOptions};
 pub use summary::TrainSummary;

@@ -1,20 +1,6 @@
-//! Progress output on stderr: an indicatif bar with the smoothed loss and throughput when stderr
-//! is a terminal, plain periodic lines otherwise (logs, CI, tests), or nothing.
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
-
-/// How progress is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ProgressMode {
-    /// A bar on a terminal, plain lines otherwise.
-    #[default]
-    Auto,
-    /// Plain lines.
-    Plain,
-    /// Nothing but errors.
-    Quiet,
-}
+//! What a training run reports while it runs: the library never prints; [`train`](super::train)
+//! hands every line and update to a [`RunObserver`] (the CLI's progress bar, a test's recorder,
+//! or [`QuietRun`]).
 
 /// One step's figures for the display.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,83 +19,29 @@ pub struct StepStatus {
     pub samples_per_sec: Option<f64>,
 }
 
-/// The progress display of one run.
-#[derive(Debug)]
-pub struct Progress {
-    bar: Option<ProgressBar>,
-    plain: bool,
-    every: u64,
-    total: u64,
+/// Receives a run's progress.
+pub trait RunObserver {
+    /// A line about the run's setup (dataset, model, devices, compiles, where it writes).
+    fn info(&mut self, line: &str);
+    /// The loop starts: `total` updates, `start` of them already done (a resumed run), and the
+    /// configured `log_every` cadence for plain output, if any.
+    fn begin(&mut self, total: u64, start: u64, log_every: Option<u64>);
+    /// An update finished.
+    fn step(&mut self, status: &StepStatus);
+    /// A line during the loop (evaluation results).
+    fn message(&mut self, line: &str);
+    /// The loop ended (also when it was interrupted).
+    fn finish(&mut self);
 }
 
-impl Progress {
-    /// A display for a run of `total` updates starting after `start` of them, printing a plain
-    /// line every `every` updates (`None`: about twenty lines per run).
-    pub fn new(mode: ProgressMode, total: u64, start: u64, every: Option<u64>) -> Progress {
-        let every = every.unwrap_or_else(|| (total / 20).max(1));
-        let terminal = std::io::stderr().is_terminal();
-        match mode {
-            ProgressMode::Auto if terminal => {
-                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
-                    .with_position(start);
-                let style = ProgressStyle::with_template(
-                    "{bar:30.cyan/blue} {pos}/{len} steps {elapsed_precise} (eta {eta}) {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("█▉▊▋▌▍▎▏ ");
-                bar.set_style(style);
-                Progress {
-                    bar: Some(bar),
-                    plain: false,
-                    every,
-                    total,
-                }
-            }
-            ProgressMode::Quiet => Progress {
-                bar: None,
-                plain: false,
-                every,
-                total,
-            },
-            _ => Progress {
-                bar: None,
-                plain: true,
-                every,
-                total,
-            },
-        }
-    }
+/// Reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct QuietRun;
 
-    /// Shows a finished update.
-    pub fn step(&self, s: &StepStatus) {
-        let loss = s.loss.map_or("-".to_string(), |l| format!("{l:.4}"));
-        let rate = s
-            .samples_per_sec
-            .map_or("-".to_string(), |r| format!("{r:.0}"));
-        if let Some(bar) = &self.bar {
-            bar.set_position(s.step);
-            bar.set_message(format!("loss {loss}  {rate} samples/s"));
-        } else if self.plain && (s.step % self.every == 0 || s.step == self.total) {
-            eprintln!(
-                "step {}/{}  epoch {}  loss {loss}  lr {:.3e}  loss scale {}  {rate} samples/s",
-                s.step, self.total, s.epoch, s.lr, s.loss_scale
-            );
-        }
-    }
-
-    /// Prints a line (above the bar when there is one).
-    pub fn message(&self, text: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(text),
-            None if self.plain => eprintln!("{text}"),
-            None => {}
-        }
-    }
-
-    /// Removes the bar.
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
+impl RunObserver for QuietRun {
+    fn info(&mut self, _: &str) {}
+    fn begin(&mut self, _: u64, _: u64, _: Option<u64>) {}
+    fn step(&mut self, _: &StepStatus) {}
+    fn message(&mut self, _: &str) {}
+    fn finish(&mut self) {}
 }

@@ -13,7 +13,7 @@
 use super::config::{TrainConfig, TrainSettings};
 use super::error::TrainError;
 use super::evaluate::evaluate_split;
-use super::progress::{Progress, ProgressMode, StepStatus};
+use super::progress::{RunObserver, StepStatus};
 use super::run_dir::{
     check_fresh, default_run_dir, locate_checkpoint, CHECKPOINTS_DIR, CONFIG_FILE, METRICS_FILE,
 };
@@ -44,8 +44,6 @@ pub struct RunOptions {
     /// End this invocation after this many updates (a checkpoint is saved), leaving the run's
     /// length — and so its schedule — unchanged.
     pub stop_after: Option<u64>,
-    /// How progress is shown.
-    pub progress: ProgressMode,
     /// Where default run directories are created (`runs`).
     pub runs_root: PathBuf,
     /// When this flag becomes true (a Ctrl-C handler sets it), the run stops after the current
@@ -58,7 +56,6 @@ impl Default for RunOptions {
         RunOptions {
             resume: None,
             stop_after: None,
-            progress: ProgressMode::Auto,
             runs_root: PathBuf::from("runs"),
             interrupt: None,
         }
@@ -139,15 +136,15 @@ pub fn loss_scaler_config(config: &TrainConfig) -> LossScalerConfig {
     }
 }
 
-/// Trains as `settings` and `options` say; returns the summary (also printed by the CLI).
-pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSummary, TrainError> {
+/// Trains as `settings` and `options` say, reporting progress to `observer`; returns the
+/// summary (which the CLI prints).
+pub fn train(
+    settings: &TrainSettings,
+    options: &RunOptions,
+    observer: &mut dyn RunObserver,
+) -> Result<TrainSummary, TrainError> {
     let started = Instant::now();
-    let quiet = options.progress == ProgressMode::Quiet;
-    let log = |line: &str| {
-        if !quiet {
-            eprintln!("{line}");
-        }
-    };
+    let mut log = |line: &str| observer.info(line);
     let (config, resume_from) = resolve_run(settings, options)?;
     let dataset = setup::load_data(&config)?;
     log(&describe_dataset(&dataset));
@@ -271,7 +268,7 @@ pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSumm
         Some(n) => (step + n).min(total),
         None => total,
     };
-    let progress = Progress::new(options.progress, total, step, config.log_every);
+    observer.begin(total, step, config.log_every);
     let mut batch: Batch<i32> = Batch::for_split(config.batch_size, dataset.train());
     let mut smoothed = Ema::new(0.9)?;
     let mut rate = RateWindow::new(20)?;
@@ -339,7 +336,7 @@ pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSumm
                 evaluate_split(&mut evaluator, &mut devices, &params, dataset.test(), &map)?;
             record.eval_accuracy = Some(result.accuracy());
             record.eval_loss = Some(result.mean_loss());
-            progress.message(&format!(
+            observer.message(&format!(
                 "step {step}: test accuracy {:.2}%, test loss {:.4}",
                 100.0 * result.accuracy(),
                 result.mean_loss()
@@ -355,7 +352,7 @@ pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSumm
             let path = save_checkpoint(&config, &params, &rule, step, stream.cursor())?;
             last_saved = Some((step, path));
         }
-        progress.step(&StepStatus {
+        observer.step(&StepStatus {
             step,
             epoch,
             loss: smoothed.value(),
@@ -368,7 +365,7 @@ pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSumm
             .as_ref()
             .is_some_and(|flag| flag.load(Ordering::SeqCst));
         if interrupted && step < last_step {
-            progress.finish();
+            observer.finish();
             let checkpoint = match last_saved {
                 Some((saved, path)) if saved == step => path,
                 _ => save_checkpoint(&config, &params, &rule, step, stream.cursor())?,
@@ -381,7 +378,7 @@ pub fn train(settings: &TrainSettings, options: &RunOptions) -> Result<TrainSumm
             });
         }
     }
-    progress.finish();
+    observer.finish();
 
     // A run already at its end (resumed after the last step) still reports its accuracy.
     let (eval_step, result) = match last_eval {
