@@ -40,6 +40,15 @@
 //! bad data when running (an index out of range, an integer division by zero) is a
 //! [`SimError::Run`] naming the op. Nothing panics on user input.
 //!
+//! # Memory
+//!
+//! Shapes come from programs, so sizes are computed with checked arithmetic and every buffer is
+//! reserved fallibly. `prepare` refuses a declared tensor larger than the available memory
+//! ([`SimOptions::memory_limit`]) without allocating it; the buffers themselves are allocated on
+//! the first input write, output read or run (or by [`PreparedProgram::allocate`]), after the
+//! caller has had the chance to check its inputs against [`PreparedProgram::inputs`], and a
+//! total above the limit is a [`SimError::TooLarge`] naming the sizes.
+//!
 //! # Numerics
 //!
 //! - **Storage.** `fp16` tensors are stored as f16, `fp32` as f32 (exact references by
@@ -94,6 +103,7 @@ mod error;
 mod exec;
 mod io;
 mod kernel;
+mod memory;
 mod ops;
 mod options;
 mod prepare;
@@ -102,6 +112,7 @@ mod storage;
 
 pub use error::SimError;
 pub use io::TensorDesc;
+pub use memory::{available_memory, format_bytes};
 pub use ops::supported_ops;
 pub use options::SimOptions;
 pub use prepare::Simulator;
