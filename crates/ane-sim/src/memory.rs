@@ -12,42 +12,7 @@
 
 use crate::error::SimError;
 
-/// The memory the operating system reports available for new allocations, in bytes
-/// (`MemAvailable` of `/proc/meminfo` on Linux); `None` where it is unknown.
-pub fn available_memory() -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    {
-        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-        let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-        let kib: u64 = line
-            .trim_start_matches("MemAvailable:")
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
-        kib.checked_mul(1024)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        None
-    }
-}
-
-/// `bytes` for people: `1.5 GiB`, `512.0 KiB`, `17 bytes`.
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
+pub use ane_mil::host::{available_memory, format_bytes};
 
 /// The limit a program is checked against: the configured one, else the available memory.
 pub(crate) fn effective_limit(configured: Option<u64>) -> Option<u64> {
@@ -92,23 +57,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bytes_read_well() {
-        assert_eq!(format_bytes(17), "17 bytes");
-        assert_eq!(format_bytes(1536), "1.5 KiB");
-        assert_eq!(format_bytes(2_000_000_000_000), "1.8 TiB");
-        assert_eq!(format_bytes(u64::MAX), "16384.0 PiB");
-    }
-
-    #[test]
     fn sizes_overflow_to_none() {
         assert_eq!(tensor_bytes(&[1, 1000, 1, 1000], 2), Some(2_000_000));
         assert_eq!(tensor_bytes(&[usize::MAX, 2], 1), None);
         assert_eq!(tensor_bytes(&[], 4), Some(4));
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn linux_reports_available_memory() {
-        assert!(available_memory().is_some_and(|b| b > 0));
     }
 }

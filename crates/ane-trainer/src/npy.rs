@@ -404,7 +404,9 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     if header.fortran_order {
         return Err(NpyError::FortranOrder);
     }
-    let (order, code) = header.descr.split_at(header.descr.len().min(1));
+    // The byte-order mark is the first character, which need not be one byte in a hostile file.
+    let first = header.descr.chars().next().map_or(0, char::len_utf8);
+    let (order, code) = header.descr.split_at(first);
     let size = item_size(code).ok_or_else(|| NpyError::Dtype(header.descr.clone()))?;
     // Single bytes have no byte order; wider elements must be little-endian.
     let readable = matches!(order, "<" | "=") || (matches!(order, "|" | ">") && size == 1);

@@ -267,3 +267,21 @@ fn files_that_are_not_regular_are_refused_by_name() {
     assert_eq!(err.to_string().matches("os error").count(), 1, "{err}");
     assert!(std::error::Error::source(&err).is_none());
 }
+
+/// Found by the `npy` fuzz target: a descr starting with a multi-byte character was split inside
+/// it, a panic.
+#[test]
+fn regression_fuzz_multibyte_descr_is_an_error() {
+    let header = "{'descr': '\u{33c}<i3', 'fortran_order': False, 'shape': (2, 2), }";
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(&[2, 0]);
+    bytes.extend_from_slice(&(header.len() as u32 + 1).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(&[0; 8]);
+    let err = read_npy(&bytes).unwrap_err();
+    assert!(matches!(err, NpyError::Dtype(_)), "{err}");
+    // The fuzzer's own input.
+    let crash = include_bytes!("../../tests/data/fuzz/npy-multibyte-descr.npy");
+    assert!(read_npy(crash).is_err());
+}
