@@ -55,7 +55,7 @@ impl MemoryEstimate {
             ("kernel weights", self.kernel_weights),
             ("simulator buffers", self.simulator),
         ];
-        parts.sort_by(|a, b| b.1.cmp(&a.1));
+        parts.sort_by_key(|&(_, bytes)| std::cmp::Reverse(bytes));
         parts
     }
 

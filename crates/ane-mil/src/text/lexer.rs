@@ -327,15 +327,15 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (Tok::Ident("program".into()), 1, 1),
+                (Tok::Ident("program"), 1, 1),
                 (Tok::Punct('('), 1, 8),
-                (Tok::Number("1.3".into()), 1, 9),
+                (Tok::Number("1.3"), 1, 9),
                 (Tok::Punct(')'), 1, 12),
-                (Tok::Ident("x".into()), 2, 3),
+                (Tok::Ident("x"), 2, 3),
                 (Tok::Arrow, 2, 4),
-                (Tok::Ident("y".into()), 2, 6),
+                (Tok::Ident("y"), 2, 6),
                 (Tok::Punct('-'), 4, 5),
-                (Tok::Number("0x1.5p-17".into()), 4, 6),
+                (Tok::Number("0x1.5p-17"), 4, 6),
                 (Tok::Str("a\n\u{1F}".into()), 4, 16),
                 (Tok::Eof, 4, 27),
             ]
@@ -344,11 +344,11 @@ mod tests {
 
     #[test]
     fn numbers_take_their_exponent_sign() {
-        assert_eq!(kinds("1e-05")[0], Tok::Number("1e-05".into()));
-        assert_eq!(kinds("0x1e-5")[0], Tok::Number("0x1e".into()));
-        assert_eq!(kinds("0x1.8q3")[0], Tok::Number("0x1.8q3".into()));
-        assert_eq!(kinds(".5")[0], Tok::Number(".5".into()));
-        assert_eq!(kinds("a@b_1")[0], Tok::Ident("a@b_1".into()));
+        assert_eq!(kinds("1e-05")[0], Tok::Number("1e-05"));
+        assert_eq!(kinds("0x1e-5")[0], Tok::Number("0x1e"));
+        assert_eq!(kinds("0x1.8q3")[0], Tok::Number("0x1.8q3"));
+        assert_eq!(kinds(".5")[0], Tok::Number(".5"));
+        assert_eq!(kinds("a@b_1")[0], Tok::Ident("a@b_1"));
     }
 
     #[test]
