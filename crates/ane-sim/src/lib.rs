@@ -30,10 +30,11 @@
 //! constant once (inline literals, weight blobs, `constexpr_affine_dequantize`), infers every
 //! shape, and compiles each op into a kernel whose shapes, strides and parameters are resolved.
 //! Tensors map to buffers planned by liveness (intermediates share storage; reshapes are free
-//! aliases). [`PreparedProgram::run`] then only computes: no parsing, no string matching and no
-//! allocation (the one exception is inside the `gemm` crate, which allocates a packing buffer
-//! per matrix product). Inputs and outputs are the raw little-endian bytes of their declared
-//! dtype ([`PreparedProgram::write_input`], [`PreparedProgram::read_output`]), with typed
+//! aliases). [`PreparedProgram::run`] then only computes: no parsing, no string matching and,
+//! once the buffers exist (see *Memory* below), no allocation (the one exception is inside the
+//! `gemm` crate, which allocates a packing buffer per matrix product). Inputs and outputs are the
+//! raw little-endian bytes of their declared dtype ([`PreparedProgram::write_input`],
+//! [`PreparedProgram::read_output`]), with typed
 //! conveniences for tests and tools. Anything the simulator cannot run — unknown dims, a
 //! run-time value that decides a shape (`reshape`'s `shape`, `tile`'s `reps`, `pad`'s `pad`,
 //! `one_hot`'s size), `string`/`uint64` tensors — is a [`SimError::Unsupported`] when preparing;

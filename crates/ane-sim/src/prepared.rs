@@ -17,7 +17,8 @@ use std::sync::Arc;
 /// A program resolved into kernels over planned buffers; see [`Simulator::prepare`](crate::Simulator::prepare).
 ///
 /// Buffers persist between runs: inputs keep their values until rewritten, outputs stay
-/// readable until the next [`run`](PreparedProgram::run). `run` does no parsing, no string
+/// readable until the next [`run`](PreparedProgram::run). The buffers are allocated on first
+/// use ([`allocate`](PreparedProgram::allocate)); after that `run` does no parsing, no string
 /// matching and no allocation.
 #[derive(Debug)]
 pub struct PreparedProgram {
