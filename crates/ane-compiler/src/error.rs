@@ -25,6 +25,14 @@ pub enum GraphError {
         /// What is wrong with the attribute.
         message: String,
     },
+    /// A value whose element count overflows 64-bit sizes (a model far too large to build).
+    #[error("{what} has shape {shape:?}, more elements than 64-bit sizes can count; use smaller dimensions")]
+    TooLarge {
+        /// The input (`input `x``) or op producing the value.
+        what: String,
+        /// The shape.
+        shape: Vec<usize>,
+    },
     /// A value id that this graph never produced.
     #[error("value %{0} does not exist in this graph")]
     UnknownValue(usize),

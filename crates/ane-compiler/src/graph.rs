@@ -295,11 +295,16 @@ impl Graph {
                 reason: "parameters must be f32".to_string(),
             });
         }
+        let shape = Shape::from(shape);
+        // Bytes, not just elements: every consumer sizes buffers from this.
+        if shape.checked_bytes(4).is_none() {
+            return Err(GraphError::TooLarge {
+                what: format!("input `{name}`"),
+                shape: shape.dims().to_vec(),
+            });
+        }
         let id = self.new_value(
-            ValueType {
-                dtype,
-                shape: Shape::from(shape),
-            },
+            ValueType { dtype, shape },
             Producer::Input(self.inputs.len()),
         );
         self.inputs.push(GraphInput {
@@ -333,6 +338,12 @@ impl Graph {
             .map(|&v| self.value_type(v))
             .collect::<Result<Vec<_>, _>>()?;
         let ty = infer_output_type(&op, &types)?;
+        if ty.shape.checked_bytes(4).is_none() {
+            return Err(GraphError::TooLarge {
+                what: format!("the output of {op}"),
+                shape: ty.shape.dims().to_vec(),
+            });
+        }
         let id = self.new_value(ty, Producer::Node(self.nodes.len()));
         self.nodes.push(Node {
             op,

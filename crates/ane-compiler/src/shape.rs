@@ -29,9 +29,23 @@ impl Shape {
         self.0.len()
     }
 
-    /// Number of elements (1 for a scalar).
+    /// Number of elements (1 for a scalar). Graphs only hold shapes whose count fits (see
+    /// [`Shape::checked_numel`]), so this cannot overflow for a graph value.
     pub fn numel(&self) -> usize {
         self.0.iter().product()
+    }
+
+    /// Number of elements, `None` when it overflows `usize`.
+    pub fn checked_numel(&self) -> Option<usize> {
+        self.0.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+    }
+
+    /// Bytes of a dense tensor of this shape with `element_bytes`-byte elements, `None` when it
+    /// overflows 64 bits.
+    pub fn checked_bytes(&self, element_bytes: u64) -> Option<u64> {
+        self.0
+            .iter()
+            .try_fold(element_bytes, |acc, &d| acc.checked_mul(d as u64))
     }
 
     /// The size of the last axis, if the rank is at least 1.

@@ -104,6 +104,7 @@ fn kernels_over_the_caps_are_split_and_still_compute_the_same_gradients() {
         precision: Precision::Fp32,
         dw: DwPlacement::Ane,
         abi: Abi::Packed,
+        memory_limit: None,
     };
     let small = plan_training_step(&graph, &options).unwrap();
     let roomy = plan_training_step(
@@ -205,6 +206,7 @@ fn a_tiny_axis_cap_chunks_the_classifier_and_splits_kernels_without_changing_gra
         precision: Precision::Fp32,
         dw: DwPlacement::Ane,
         abi: Abi::Packed,
+        memory_limit: None,
     };
     let plan = plan_training_step(&graph, &options).unwrap();
     assert_eq!(plan.chunked, 3, "{plan}");

@@ -7,12 +7,16 @@
 //! - [`validate`]: program validation with source positions;
 //! - [`builder`]: the API the compiler uses to emit programs;
 //! - [`blob`]: MIL blob storage v2 weight files;
+//! - [`file`]: bounded reading of program and weight files (size limits, regular files only);
+//! - [`host`]: the memory available on this machine, for size checks;
 //! - [`chip`]: the per-chip capability table (limits as data) and the pre-compile lint.
 
 pub mod blob;
 pub mod builder;
 pub mod chip;
 pub mod dtype;
+pub mod file;
+pub mod host;
 pub mod ops;
 pub mod program;
 pub mod text;

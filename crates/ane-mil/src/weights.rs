@@ -57,6 +57,11 @@ impl WeightFiles {
     /// `@model_path/` against `model_dir` (paths without the prefix are taken relative to
     /// `model_dir` too). Returns the files read and, separately, the paths that could not be
     /// read with the reason, so a checker can report them all.
+    ///
+    /// Reads through [`crate::file::read_weight_file`]: a path that is not a regular file
+    /// (`/dev/zero`, a FIFO, a directory) or is larger than
+    /// [`crate::file::MAX_WEIGHT_FILE_BYTES`] is refused without reading it. The reasons leave
+    /// out the path (the caller names it).
     pub fn load_referenced(
         program: &crate::Program,
         model_dir: &std::path::Path,
@@ -65,9 +70,9 @@ impl WeightFiles {
         let mut missing = Vec::new();
         for path in referenced_paths(program) {
             let on_disk = model_dir.join(Self::relative_path(&path));
-            match std::fs::read(&on_disk) {
+            match crate::file::read_weight_file(&on_disk) {
                 Ok(bytes) => files.insert(path, bytes),
-                Err(e) => missing.push((path, e)),
+                Err(e) => missing.push((path, e.into_io_error())),
             }
         }
         (files, missing)
@@ -102,4 +107,33 @@ pub fn referenced_paths(program: &crate::Program) -> Vec<String> {
         }
     }
     paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_named_as_a_weight_file_is_refused_without_reading() {
+        // `BLOBFILE(path = "/dev/zero")` once made checkers read forever.
+        let program = crate::parse(
+            r#"program(1.3)
+{
+    func main<ios18>(tensor<fp16, [2]> x) {
+        tensor<fp16, [2]> w = const()[name = string("w"), val = tensor<fp16, [2]>(BLOBFILE(path = string("/dev/zero"), offset = uint64(64)))];
+        tensor<fp16, [2]> y = add(x = x, y = w)[name = string("y")];
+    } -> (y);
+}"#,
+        )
+        .unwrap();
+        let (files, missing) = WeightFiles::load_referenced(&program, std::path::Path::new("."));
+        assert!(files.is_empty());
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].0, "/dev/zero");
+        assert_eq!(
+            missing[0].1.to_string(),
+            "is a character device, not a regular file"
+        );
+    }
 }

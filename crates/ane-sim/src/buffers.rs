@@ -3,8 +3,9 @@
 //! Kernels read inputs through typed views and write their output through
 //! [`Buffers::with_output`], which lends the output slot out of the arena for the call.
 
-use crate::error::KernelError;
-use crate::storage::{Buf, Elem, View, ViewMut};
+use crate::error::{KernelError, SimError};
+use crate::memory::format_bytes;
+use crate::storage::{Buf, Elem, Kind, View, ViewMut};
 use half::f16;
 
 /// A logical tensor: one value of the program (an input, a constant, an op output).
@@ -14,8 +15,12 @@ pub(crate) type Lid = usize;
 #[derive(Debug)]
 pub(crate) struct Buffers {
     slots: Vec<Buf>,
+    /// The storage and length of each slot, allocated by [`Buffers::allocate`] (constants arrive
+    /// filled; the rest stay `Empty` until then).
+    specs: Vec<(Kind, usize)>,
     slot_of: Vec<usize>,
     len_of: Vec<usize>,
+    allocated: bool,
 }
 
 /// A float tensor, read-only, in either float storage.
@@ -37,13 +42,51 @@ fn internal(message: String) -> KernelError {
 }
 
 impl Buffers {
-    /// An arena over `slots`, with each tensor's slot and length.
-    pub(crate) fn new(slots: Vec<Buf>, slot_of: Vec<usize>, len_of: Vec<usize>) -> Self {
+    /// An arena over `slots` (each filled, or `Empty` to be allocated as its spec says), with
+    /// each tensor's slot and length.
+    pub(crate) fn new(
+        slots: Vec<Buf>,
+        specs: Vec<(Kind, usize)>,
+        slot_of: Vec<usize>,
+        len_of: Vec<usize>,
+    ) -> Self {
         Buffers {
             slots,
+            specs,
             slot_of,
             len_of,
+            allocated: false,
         }
+    }
+
+    /// Bytes of every slot (filled or not); `None` on overflow.
+    pub(crate) fn total_bytes(&self) -> Option<u64> {
+        self.specs.iter().try_fold(0u64, |acc, &(kind, len)| {
+            acc.checked_add(kind.bytes().checked_mul(len as u64)?)
+        })
+    }
+
+    /// True once every slot holds its buffer.
+    pub(crate) fn is_allocated(&self) -> bool {
+        self.allocated
+    }
+
+    /// Reserves (fallibly) and zero-fills every slot not yet filled.
+    pub(crate) fn allocate(&mut self) -> Result<(), SimError> {
+        for (slot, &(kind, len)) in self.slots.iter_mut().zip(&self.specs) {
+            if matches!(slot, Buf::Empty) {
+                *slot = Buf::try_zeros(kind, len).map_err(|_| SimError::TooLarge {
+                    what: "the program".into(),
+                    message: format!(
+                        "cannot reserve {} for a {kind:?} buffer of {len} elements; \
+                         free memory or declare smaller shapes",
+                        format_bytes(kind.bytes().saturating_mul(len as u64))
+                    ),
+                })?;
+            }
+        }
+        self.allocated = true;
+        Ok(())
     }
 
     /// The elements of tensor `lid`.

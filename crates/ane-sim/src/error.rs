@@ -74,6 +74,15 @@ pub enum SimError {
         /// The names that exist, comma-separated.
         available: String,
     },
+    /// A tensor, or the whole program, needs more memory than there is (or than 64-bit sizes can
+    /// count); nothing of that size was allocated.
+    #[error("{what}: {message}")]
+    TooLarge {
+        /// The tensor (`input `x``, `"y" (matmul)`) or `the program`.
+        what: String,
+        /// The sizes involved and what to do.
+        message: String,
+    },
     /// A broken invariant of the simulator itself (a bug, reported instead of panicking).
     #[error("internal simulator error: {0}")]
     Internal(String),

@@ -33,20 +33,46 @@ impl ScratchNeed {
     }
 }
 
-/// Scratch memory shared by every kernel of a program (kernels run one at a time).
+impl ScratchNeed {
+    /// Bytes of this scratch; `None` on overflow.
+    pub(crate) fn bytes(self) -> Option<u64> {
+        (self.f32 as u64)
+            .checked_mul(4)?
+            .checked_add((self.f64 as u64).checked_mul(8)?)
+    }
+}
+
+/// Scratch memory shared by every kernel of a program (kernels run one at a time). Empty until
+/// [`Scratch::allocate`], which the program's first use calls.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     pub f32: Vec<f32>,
     pub f64: Vec<f64>,
+    need: ScratchNeed,
 }
 
 impl Scratch {
-    /// Scratch of the given size, zero-filled.
+    /// Scratch of the given size, allocated later.
     pub(crate) fn new(need: ScratchNeed) -> Self {
         Scratch {
-            f32: vec![0.0; need.f32],
-            f64: vec![0.0; need.f64],
+            f32: Vec::new(),
+            f64: Vec::new(),
+            need,
         }
+    }
+
+    /// The size asked for.
+    pub(crate) fn need(&self) -> ScratchNeed {
+        self.need
+    }
+
+    /// Reserves (fallibly) and zero-fills the scratch.
+    pub(crate) fn allocate(&mut self) -> Result<(), std::collections::TryReserveError> {
+        self.f32.try_reserve_exact(self.need.f32)?;
+        self.f32.resize(self.need.f32, 0.0);
+        self.f64.try_reserve_exact(self.need.f64)?;
+        self.f64.resize(self.need.f64, 0.0);
+        Ok(())
     }
 }
 

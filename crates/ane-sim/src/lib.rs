@@ -30,15 +30,25 @@
 //! constant once (inline literals, weight blobs, `constexpr_affine_dequantize`), infers every
 //! shape, and compiles each op into a kernel whose shapes, strides and parameters are resolved.
 //! Tensors map to buffers planned by liveness (intermediates share storage; reshapes are free
-//! aliases). [`PreparedProgram::run`] then only computes: no parsing, no string matching and no
-//! allocation (the one exception is inside the `gemm` crate, which allocates a packing buffer
-//! per matrix product). Inputs and outputs are the raw little-endian bytes of their declared
-//! dtype ([`PreparedProgram::write_input`], [`PreparedProgram::read_output`]), with typed
+//! aliases). [`PreparedProgram::run`] then only computes: no parsing, no string matching and,
+//! once the buffers exist (see *Memory* below), no allocation (the one exception is inside the
+//! `gemm` crate, which allocates a packing buffer per matrix product). Inputs and outputs are the
+//! raw little-endian bytes of their declared dtype ([`PreparedProgram::write_input`],
+//! [`PreparedProgram::read_output`]), with typed
 //! conveniences for tests and tools. Anything the simulator cannot run — unknown dims, a
 //! run-time value that decides a shape (`reshape`'s `shape`, `tile`'s `reps`, `pad`'s `pad`,
 //! `one_hot`'s size), `string`/`uint64` tensors — is a [`SimError::Unsupported`] when preparing;
 //! bad data when running (an index out of range, an integer division by zero) is a
 //! [`SimError::Run`] naming the op. Nothing panics on user input.
+//!
+//! # Memory
+//!
+//! Shapes come from programs, so sizes are computed with checked arithmetic and every buffer is
+//! reserved fallibly. `prepare` refuses a declared tensor larger than the available memory
+//! ([`SimOptions::memory_limit`]) without allocating it; the buffers themselves are allocated on
+//! the first input write, output read or run (or by [`PreparedProgram::allocate`]), after the
+//! caller has had the chance to check its inputs against [`PreparedProgram::inputs`], and a
+//! total above the limit is a [`SimError::TooLarge`] naming the sizes.
 //!
 //! # Numerics
 //!
@@ -94,6 +104,7 @@ mod error;
 mod exec;
 mod io;
 mod kernel;
+mod memory;
 mod ops;
 mod options;
 mod prepare;
@@ -102,6 +113,7 @@ mod storage;
 
 pub use error::SimError;
 pub use io::TensorDesc;
+pub use memory::{available_memory, format_bytes};
 pub use ops::supported_ops;
 pub use options::SimOptions;
 pub use prepare::Simulator;

@@ -24,6 +24,11 @@ pub struct SimOptions {
     /// ops the ANE lacks, known failures). Set for kernels placed on the ANE, so every test runs
     /// only hardware-legal kernels; `None` (host kernels, experiments) checks nothing.
     pub hardware_rules: Option<ane_mil::chip::ChipCaps>,
+    /// The memory one prepared program may use, in bytes. `None` uses what the operating system
+    /// reports available ([`available_memory`](crate::available_memory)) when the program is
+    /// prepared and when its buffers are allocated; where that is unknown only sizes that
+    /// overflow are refused (allocations still fail with an error rather than an abort).
+    pub memory_limit: Option<u64>,
 }
 
 /// The pool for `threads` (`None`: the global pool), created once per thread count.

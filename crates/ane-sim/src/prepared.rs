@@ -8,6 +8,7 @@ pub(crate) use crate::io::Port;
 use crate::io::TensorDesc;
 use crate::io::{decode_floats, decode_ints, encode_floats, encode_ints};
 use crate::kernel::{RunCx, Scratch, Step};
+use crate::memory::format_bytes;
 use crate::prepare::plan::Plan;
 use ane_mil::DType;
 use rayon::ThreadPool;
@@ -16,7 +17,8 @@ use std::sync::Arc;
 /// A program resolved into kernels over planned buffers; see [`Simulator::prepare`](crate::Simulator::prepare).
 ///
 /// Buffers persist between runs: inputs keep their values until rewritten, outputs stay
-/// readable until the next [`run`](PreparedProgram::run). `run` does no parsing, no string
+/// readable until the next [`run`](PreparedProgram::run). The buffers are allocated on first
+/// use ([`allocate`](PreparedProgram::allocate)); after that `run` does no parsing, no string
 /// matching and no allocation.
 #[derive(Debug)]
 pub struct PreparedProgram {
@@ -29,6 +31,8 @@ pub struct PreparedProgram {
     buffers: Buffers,
     scratch: Scratch,
     pool: Option<Arc<ThreadPool>>,
+    /// The configured memory limit ([`SimOptions::memory_limit`](crate::SimOptions)).
+    memory_limit: Option<u64>,
 }
 
 fn names(descs: &[TensorDesc]) -> String {
@@ -49,6 +53,7 @@ impl PreparedProgram {
         outputs: Vec<Port>,
         plan: Plan,
         pool: Option<Arc<ThreadPool>>,
+        memory_limit: Option<u64>,
     ) -> Self {
         PreparedProgram {
             function,
@@ -60,7 +65,58 @@ impl PreparedProgram {
             buffers: plan.buffers,
             scratch: plan.scratch,
             pool,
+            memory_limit,
         }
+    }
+
+    /// Bytes of memory the program's buffers and scratch take once allocated (constants
+    /// included); `None` when the size overflows 64 bits.
+    pub fn memory_bytes(&self) -> Option<u64> {
+        self.buffers
+            .total_bytes()?
+            .checked_add(self.scratch.need().bytes()?)
+    }
+
+    /// Allocates the buffers and scratch now, after checking their total against the memory
+    /// limit ([`SimOptions::memory_limit`](crate::SimOptions), else the available memory).
+    /// Writing an input, reading an output or running does this on first use; calling it
+    /// first separates an out-of-memory error from the rest. Does nothing once allocated.
+    pub fn allocate(&mut self) -> Result<(), SimError> {
+        if self.buffers.is_allocated() {
+            return Ok(());
+        }
+        let Some(total) = self.memory_bytes() else {
+            return Err(SimError::TooLarge {
+                what: "the program".into(),
+                message: "its buffers need more bytes than 64-bit sizes can count; \
+                          declare smaller shapes"
+                    .into(),
+            });
+        };
+        if let Some(limit) = crate::memory::effective_limit(self.memory_limit) {
+            if total > limit {
+                return Err(SimError::TooLarge {
+                    what: "the program".into(),
+                    message: format!(
+                        "its buffers need {} but only {} of memory is available; \
+                         declare smaller shapes (a smaller batch)",
+                        format_bytes(total),
+                        format_bytes(limit)
+                    ),
+                });
+            }
+        }
+        self.scratch.allocate().map_err(|_| SimError::TooLarge {
+            what: "the program".into(),
+            message: format!(
+                "cannot reserve {} of scratch memory; free memory or declare smaller shapes",
+                self.scratch
+                    .need()
+                    .bytes()
+                    .map_or_else(|| "more than 16 EiB".into(), format_bytes)
+            ),
+        })?;
+        self.buffers.allocate()
     }
 
     /// The name of the function this program runs.
@@ -115,12 +171,15 @@ impl PreparedProgram {
         fill: &mut dyn FnMut(&mut [u8]),
     ) -> Result<(), SimError> {
         let available = names(&self.input_descs);
-        let port = self.inputs.get_mut(index).ok_or(SimError::NoSuchPort {
-            what: "input",
-            key: index.to_string(),
-            available,
-        })?;
-        port.write(&mut self.buffers, fill)
+        if index >= self.inputs.len() {
+            return Err(SimError::NoSuchPort {
+                what: "input",
+                key: index.to_string(),
+                available,
+            });
+        }
+        self.allocate()?;
+        self.inputs[index].write(&mut self.buffers, fill)
     }
 
     /// Gives `read` the raw bytes of output `index` from the last run.
@@ -130,16 +189,20 @@ impl PreparedProgram {
         read: &mut dyn FnMut(&[u8]),
     ) -> Result<(), SimError> {
         let available = names(&self.output_descs);
-        let port = self.outputs.get_mut(index).ok_or(SimError::NoSuchPort {
-            what: "output",
-            key: index.to_string(),
-            available,
-        })?;
-        port.read(&mut self.buffers, read)
+        if index >= self.outputs.len() {
+            return Err(SimError::NoSuchPort {
+                what: "output",
+                key: index.to_string(),
+                available,
+            });
+        }
+        self.allocate()?;
+        self.outputs[index].read(&mut self.buffers, read)
     }
 
     /// Runs every kernel on the current inputs.
     pub fn run(&mut self) -> Result<(), SimError> {
+        self.allocate()?;
         let steps = &self.steps;
         let buffers = &mut self.buffers;
         let scratch = &mut self.scratch;

@@ -55,6 +55,15 @@ impl Kind {
     pub(crate) fn is_float(self) -> bool {
         matches!(self, Kind::F16 | Kind::F32)
     }
+
+    /// Bytes per element of this storage.
+    pub(crate) fn bytes(self) -> u64 {
+        match self {
+            Kind::F16 => 2,
+            Kind::F32 | Kind::I32 => 4,
+            Kind::Bool => 1,
+        }
+    }
 }
 
 /// An owned buffer of one storage kind. `Empty` marks a buffer that a running kernel has taken
@@ -71,14 +80,27 @@ pub(crate) enum Buf {
 }
 
 impl Buf {
-    /// A zero-filled buffer of `len` elements.
-    pub(crate) fn zeros(kind: Kind, len: usize) -> Buf {
-        match kind {
-            Kind::F16 => Buf::F16(vec![f16::ZERO; len]),
-            Kind::F32 => Buf::F32(vec![0.0; len]),
-            Kind::I32 => Buf::I32(vec![0; len]),
-            Kind::Bool => Buf::Bool(vec![0; len]),
+    /// A zero-filled buffer of `len` elements, or an error when the memory cannot be reserved
+    /// (sizes come from programs, so a failed allocation must be an error, not an abort).
+    pub(crate) fn try_zeros(
+        kind: Kind,
+        len: usize,
+    ) -> Result<Buf, std::collections::TryReserveError> {
+        fn filled<T: Clone>(
+            len: usize,
+            zero: T,
+        ) -> Result<Vec<T>, std::collections::TryReserveError> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(len)?;
+            v.resize(len, zero);
+            Ok(v)
         }
+        Ok(match kind {
+            Kind::F16 => Buf::F16(filled(len, f16::ZERO)?),
+            Kind::F32 => Buf::F32(filled(len, 0.0)?),
+            Kind::I32 => Buf::I32(filled(len, 0)?),
+            Kind::Bool => Buf::Bool(filled(len, 0)?),
+        })
     }
 
     /// The storage kind (`None` for `Empty`).

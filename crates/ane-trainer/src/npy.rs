@@ -9,14 +9,21 @@
 //!
 //! [`NpyArray::to_mil_bytes`] converts an array into a MIL tensor's raw little-endian bytes:
 //! exact dtype matches, lossless widening (`<f2` → fp32, small ints → wider ints) and numpy's
-//! default types when the values fit (`<f8` → fp16/fp32 unless a finite value overflows,
-//! `<i8` → any integer type when every value is in range). Anything else is an error.
+//! default integer type when the values fit (`<i8` → any integer type when every value is in
+//! range). Floats are never narrowed: `<f8` (numpy's default float) is refused for fp16 and
+//! fp32 tensors, as `<f4` is for fp16, with the `astype` call that converts it, because rounding
+//! silently would change the values a kernel is checked with. Anything else is an error.
+//!
+//! [`read_npy_file`] reads regular files of at most [`MAX_NPY_BYTES`] only.
 
 use ane_mil::DType;
 use half::f16;
 use std::path::Path;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// The largest `.npy` file [`read_npy_file`] reads (4 GiB).
+pub const MAX_NPY_BYTES: u64 = 4 << 30;
 
 /// The elements of an array, by element type.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,14 +100,21 @@ pub enum NpyError {
     /// The values cannot become the requested MIL dtype.
     #[error("{0}")]
     Conversion(String),
-    /// Reading or writing the file failed.
-    #[error("{path}: {source}")]
+    /// Writing the file failed.
+    ///
+    /// The OS error is part of the message and deliberately not a `source()`, so a report that
+    /// prints the error chain does not print it twice.
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    /// The file could not be read: not a regular file, larger than [`MAX_NPY_BYTES`], or refused
+    /// by the operating system. The message names the file.
+    #[error(transparent)]
+    File(#[from] ane_mil::file::ReadFileError),
 }
 
 fn header_error(message: impl Into<String>) -> NpyError {
@@ -390,7 +404,9 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     if header.fortran_order {
         return Err(NpyError::FortranOrder);
     }
-    let (order, code) = header.descr.split_at(header.descr.len().min(1));
+    // The byte-order mark is the first character, which need not be one byte in a hostile file.
+    let first = header.descr.chars().next().map_or(0, char::len_utf8);
+    let (order, code) = header.descr.split_at(first);
     let size = item_size(code).ok_or_else(|| NpyError::Dtype(header.descr.clone()))?;
     // Single bytes have no byte order; wider elements must be little-endian.
     let readable = matches!(order, "<" | "=") || (matches!(order, "|" | ">") && size == 1);
@@ -425,12 +441,9 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     })
 }
 
-/// Reads a `.npy` file.
+/// Reads a `.npy` file (a regular file of at most [`MAX_NPY_BYTES`]).
 pub fn read_npy_file(path: &Path) -> Result<NpyArray, NpyError> {
-    let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let bytes = ane_mil::file::read_bounded(path, MAX_NPY_BYTES, "a .npy file")?;
     read_npy(&bytes)
 }
 
@@ -474,9 +487,9 @@ pub fn write_npy(array: &NpyArray) -> Vec<u8> {
 
 /// Writes an array to a `.npy` file.
 pub fn write_npy_file(path: &Path, array: &NpyArray) -> Result<(), NpyError> {
-    std::fs::write(path, write_npy(array)).map_err(|source| NpyError::Io {
+    std::fs::write(path, write_npy(array)).map_err(|error| NpyError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     })
 }
 
@@ -528,35 +541,23 @@ impl NpyArray {
                 descr_of(dtype).map_or(String::new(), |d| format!(" (save it as {d})"))
             ))
         };
-        let overflow = |v: f64| NpyError::Conversion(format!("value {v} overflows {dtype}"));
+        // Narrowing floats would silently round the values; say how to convert instead.
+        let narrowing = |astype: &str| {
+            NpyError::Conversion(format!(
+                "an array of {} cannot be used as {dtype}: floats are not narrowed silently; \
+                 convert it first (numpy: a.astype(numpy.{astype})) and save it as {}",
+                self.data.descr(),
+                descr_of(dtype).unwrap_or("?")
+            ))
+        };
         match (dtype, &self.data) {
             (DType::Fp16, NpyData::F16(v)) => Ok(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            (DType::Fp16, NpyData::F64(v)) => {
-                let mut out = Vec::with_capacity(v.len() * 2);
-                for &x in v {
-                    let h = f16::from_f64(x);
-                    if h.is_infinite() && x.is_finite() {
-                        return Err(overflow(x));
-                    }
-                    out.extend_from_slice(&h.to_le_bytes());
-                }
-                Ok(out)
-            }
+            (DType::Fp16, NpyData::F32(_) | NpyData::F64(_)) => Err(narrowing("float16")),
             (DType::Fp32, NpyData::F32(v)) => Ok(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
             (DType::Fp32, NpyData::F16(v)) => {
                 Ok(v.iter().flat_map(|x| x.to_f32().to_le_bytes()).collect())
             }
-            (DType::Fp32, NpyData::F64(v)) => {
-                let mut out = Vec::with_capacity(v.len() * 4);
-                for &x in v {
-                    let f = x as f32;
-                    if f.is_infinite() && x.is_finite() {
-                        return Err(overflow(x));
-                    }
-                    out.extend_from_slice(&f.to_le_bytes());
-                }
-                Ok(out)
-            }
+            (DType::Fp32, NpyData::F64(_)) => Err(narrowing("float32")),
             (DType::Bool, NpyData::Bool(v)) => Ok(v.iter().map(|&b| u8::from(b)).collect()),
             (d, data) if d.is_int() && d != DType::Uint64 => {
                 let values = ints_of(data).ok_or_else(refuse)?;

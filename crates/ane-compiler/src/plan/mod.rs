@@ -21,10 +21,12 @@
 
 mod dump;
 mod kernels;
+mod memory;
 mod table;
 mod values;
 
 pub use kernels::{Dispatch, PlannedKernel};
+pub use memory::{MemoryError, MemoryEstimate};
 pub use values::{Buffer, BufferSource, StepValue, StepValueKind};
 
 use crate::error::GraphError;
@@ -48,6 +50,11 @@ pub struct PlanOptions {
     pub dw: DwPlacement,
     /// I/O convention of ANE kernels (host kernels always take one buffer per tensor).
     pub abi: Abi,
+    /// The host memory a plan may need, in bytes, for the quick check made before planning (the
+    /// parameters with their gradients, and every single value, must fit). `None` uses the
+    /// memory the operating system reports available (`ane_mil::host::available_memory`); where
+    /// that is unknown, nothing is checked.
+    pub memory_limit: Option<u64>,
 }
 
 impl PlanOptions {
@@ -58,7 +65,14 @@ impl PlanOptions {
             precision: Precision::Fp16,
             dw: DwPlacement::Ane,
             abi: Abi::Packed,
+            memory_limit: None,
         }
+    }
+
+    /// The same options with another memory limit (see [`PlanOptions::memory_limit`]).
+    pub fn with_memory_limit(mut self, bytes: Option<u64>) -> Self {
+        self.memory_limit = bytes;
+        self
     }
 
     /// The same options with another precision.
@@ -125,6 +139,12 @@ pub enum PlanError {
     /// The graph has nothing to compute.
     #[error("the training-step graph has no outputs")]
     NoOutputs,
+    /// The model cannot fit in memory whatever the plan (see [`PlanOptions::memory_limit`]).
+    #[error("the model is too large: {message}")]
+    TooLarge {
+        /// What needs how much, against how much is available, and what to lower.
+        message: String,
+    },
 }
 
 /// Compiles a run needs, decided before the first step.
@@ -197,6 +217,12 @@ pub struct Plan {
 pub fn plan_training_step(graph: &Graph, options: &PlanOptions) -> Result<Plan, PlanError> {
     if graph.outputs().is_empty() {
         return Err(PlanError::NoOutputs);
+    }
+    if let Some(limit) = options
+        .memory_limit
+        .or_else(ane_mil::host::available_memory)
+    {
+        memory::check_graph_fits(graph, limit)?;
     }
     let limits = ChunkLimits {
         max_axis: options.chip.max_axis_size,

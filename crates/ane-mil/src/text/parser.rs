@@ -7,7 +7,7 @@
 //! rounding), because the model has no place to keep an ill-typed literal.
 
 use super::float::{parse_f16, parse_f32};
-use super::lexer::{tokenize, Tok, Token};
+use super::lexer::{Lexer, Tok, Token};
 use super::ParseError;
 use crate::dtype::DType;
 use crate::program::{
@@ -39,9 +39,13 @@ fn is_type_word(s: &str) -> bool {
 
 /// Parses MIL text into a [`Program`].
 pub fn parse(src: &str) -> Result<Program, ParseError> {
+    let mut lexer = Lexer::new(src);
+    let cur = lexer.next_token();
+    let ahead = lexer.next_token();
     let mut p = Parser {
-        toks: tokenize(src),
-        i: 0,
+        lexer,
+        cur,
+        ahead,
         depth: 0,
     };
     p.program()
@@ -49,10 +53,14 @@ pub fn parse(src: &str) -> Result<Program, ParseError> {
 
 type PResult<T> = Result<T, ParseError>;
 
-struct Parser {
-    /// Never empty: the last token is `Eof` or a lexer `Error`.
-    toks: Vec<Token>,
-    i: usize,
+/// The parser holds the current token and one token of lookahead (all the grammar needs), pulled
+/// from the lexer as it goes, so its memory does not grow with the length of the text.
+struct Parser<'a> {
+    lexer: Lexer<'a>,
+    /// The current token; once it is the last one (`Eof` or an `Error`) it stays.
+    cur: Token<'a>,
+    /// The token after `cur` (the last token again once the stream has ended).
+    ahead: Token<'a>,
     depth: usize,
 }
 
@@ -84,11 +92,11 @@ fn pos_of(loc: Loc) -> SourcePos {
     SourcePos::at(loc.line, loc.col)
 }
 
-impl Parser {
+impl<'a> Parser<'a> {
     // ---- token access ----
 
-    fn tok(&self) -> &Token {
-        &self.toks[self.i]
+    fn tok(&self) -> &Token<'a> {
+        &self.cur
     }
 
     fn loc(&self) -> Loc {
@@ -99,15 +107,17 @@ impl Parser {
         }
     }
 
-    fn tok_at(&self, ahead: usize) -> &Tok {
-        let last = self.toks.len() - 1;
-        &self.toks[(self.i + ahead).min(last)].tok
+    /// The token after the current one.
+    fn peek_next(&self) -> &Tok<'a> {
+        &self.ahead.tok
     }
 
     fn advance(&mut self) {
-        if self.i + 1 < self.toks.len() {
-            self.i += 1;
+        if self.cur.is_last() {
+            return;
         }
+        let next = self.lexer.next_token();
+        self.cur = std::mem::replace(&mut self.ahead, next);
     }
 
     /// "expected WHAT, found X" at the current token (or the lexer's own message there).
@@ -126,7 +136,7 @@ impl Parser {
     }
 
     fn is_ident(&self, word: &str) -> bool {
-        matches!(&self.tok().tok, Tok::Ident(s) if s == word)
+        matches!(&self.tok().tok, Tok::Ident(s) if *s == word)
     }
 
     fn eat_punct(&mut self, c: char) -> bool {
@@ -149,7 +159,7 @@ impl Parser {
     fn ident(&mut self, what: &str) -> PResult<String> {
         match &self.tok().tok {
             Tok::Ident(s) => {
-                let s = s.clone();
+                let s = s.to_string();
                 self.advance();
                 Ok(s)
             }
@@ -189,7 +199,7 @@ impl Parser {
         self.advance();
         self.expect_punct('(', "after 'program'")?;
         let version = match &self.tok().tok {
-            Tok::Number(s) => s.clone(),
+            Tok::Number(s) => s.to_string(),
             _ => return Err(self.expected("a program version such as 1.3")),
         };
         let valid = version
@@ -284,7 +294,7 @@ impl Parser {
     fn statement(&mut self) -> PResult<Operation> {
         let pos = pos_of(self.loc());
         let no_results = matches!(&self.tok().tok, Tok::Ident(s) if !is_type_word(s))
-            && matches!(self.tok_at(1), Tok::Punct('(' | '<'));
+            && matches!(self.peek_next(), Tok::Punct('(' | '<'));
         let mut outputs = Vec::new();
         if !no_results {
             outputs.push(self.named_type("a result name")?);
@@ -362,10 +372,10 @@ impl Parser {
 
     /// A variable name, or a literal (an identifier followed by `(` or `<` starts a literal).
     fn binding(&mut self) -> PResult<Binding> {
-        match (&self.tok().tok, self.tok_at(1)) {
+        match (&self.tok().tok, self.peek_next()) {
             (Tok::Ident(_), Tok::Punct('(' | '<')) => Ok(Binding::Value(self.value()?)),
             (Tok::Ident(name), _) => {
-                let name = name.clone();
+                let name = name.to_string();
                 self.advance();
                 Ok(Binding::Var(name))
             }
@@ -389,10 +399,10 @@ impl Parser {
     }
 
     fn value_type_inner(&mut self) -> PResult<ValueType> {
-        let Tok::Ident(word) = &self.tok().tok else {
+        let Tok::Ident(word) = self.tok().tok else {
             return Err(self.expected("a type"));
         };
-        match word.as_str() {
+        match word {
             "tensor" => Ok(ValueType::Tensor(self.tensor_type()?)),
             "dict" => {
                 self.advance();
@@ -417,7 +427,7 @@ impl Parser {
     }
 
     fn dtype(&mut self) -> PResult<DType> {
-        let Tok::Ident(word) = &self.tok().tok else {
+        let Tok::Ident(word) = self.tok().tok else {
             return Err(self.expected("a dtype such as fp16"));
         };
         match DType::from_name(word) {
@@ -492,10 +502,10 @@ impl Parser {
     fn value(&mut self) -> PResult<Value> {
         let start = self.loc();
         let what = "a literal value such as int32(1) or tensor<fp16, [2]>([0, 1])";
-        let Tok::Ident(word) = &self.tok().tok else {
+        let Tok::Ident(word) = self.tok().tok else {
             return Err(self.expected(what));
         };
-        match word.as_str() {
+        match word {
             "tensor" => {
                 let ty = self.tensor_type()?;
                 self.literal_body(ty, start)
@@ -507,7 +517,7 @@ impl Parser {
                     self.advance();
                     self.literal_body(TensorType::scalar(dtype), start)
                 }
-                None if matches!(self.tok_at(1), Tok::Punct('(' | '<')) => {
+                None if matches!(self.peek_next(), Tok::Punct('(' | '<')) => {
                     Err(self.unknown_type_word(w))
                 }
                 None => Err(self.expected(what)),
@@ -594,11 +604,11 @@ impl Parser {
                 v.push(n as u64);
             }
             TensorData::Bool(v) => match &self.tok().tok {
-                Tok::Ident(s) if s == "true" || s == "false" => v.push(s == "true"),
+                Tok::Ident(s) if *s == "true" || *s == "false" => v.push(*s == "true"),
                 _ => return Err(self.expected("a bool literal (true or false)")),
             },
             TensorData::Str(v) => match &self.tok().tok {
-                Tok::Str(s) => v.push(s.clone()),
+                Tok::Str(s) => v.push(s.to_string()),
                 _ => return Err(self.expected("a string literal")),
             },
         }
@@ -614,8 +624,8 @@ impl Parser {
         parse: fn(&str, bool) -> Result<T, String>,
     ) -> PResult<T> {
         let text = match &self.tok().tok {
-            Tok::Number(s) => s.as_str(),
-            Tok::Ident(s) if s == "inf" || s == "nan" => s.as_str(),
+            Tok::Number(s) => s,
+            Tok::Ident(s) if *s == "inf" || *s == "nan" => s,
             _ => return Err(self.expected(&format!("{} {dtype} number", article(dtype)))),
         };
         parse(text, negative).map_err(|m| error_at(start, format!("{m} for {dtype}")))
@@ -623,7 +633,7 @@ impl Parser {
 
     /// A decimal integer that fits `dtype`, as i128 so every integer dtype fits.
     fn integer(&self, dtype: DType, negative: bool, start: Loc) -> PResult<i128> {
-        let Tok::Number(text) = &self.tok().tok else {
+        let Tok::Number(text) = self.tok().tok else {
             return Err(self.expected(&format!("{} {dtype} integer", article(dtype))));
         };
         if !text.bytes().all(|b| b.is_ascii_digit()) {

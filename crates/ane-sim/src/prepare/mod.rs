@@ -55,6 +55,7 @@ impl Simulator {
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
+        check_declared_sizes(function, options.fp32_like_ane, options.memory_limit)?;
         let pool = pool_for(options.threads)?;
         let threads = pool
             .as_ref()
@@ -78,8 +79,42 @@ impl Simulator {
             outputs,
             plan,
             pool,
+            options.memory_limit,
         ))
     }
+}
+
+/// Refuses, before anything is allocated, a function whose inputs or op results declare a tensor
+/// that could never fit: larger than the memory limit (or the available memory), or so large
+/// its size overflows. Shapes inferred from the declared ones are no larger (validation checks
+/// that declared and inferred types agree).
+fn check_declared_sizes(
+    function: &Function,
+    ane_fp32: bool,
+    limit: Option<u64>,
+) -> Result<(), SimError> {
+    let limit = crate::memory::effective_limit(limit);
+    let declared = function
+        .params
+        .iter()
+        .map(|p| (format!("input `{}`", p.name), &p.ty))
+        .chain(function.body.iter().flat_map(|op| {
+            op.outputs
+                .iter()
+                .map(move |o| (format!("{} output `{}`", op_label(op), o.name), &o.ty))
+        }));
+    for (what, ty) in declared {
+        let Some(t) = ty.as_tensor() else { continue };
+        let Some(shape) = t.known_shape() else {
+            continue; // refused with a clearer message where it is used
+        };
+        let Some(kind) = Kind::of(t.dtype, ane_fp32) else {
+            continue;
+        };
+        let bytes = crate::memory::tensor_bytes(&shape, kind.bytes());
+        crate::memory::check_tensor(&what, &t.to_string(), bytes, limit)?;
+    }
+    Ok(())
 }
 
 struct Preparer<'w> {
@@ -122,6 +157,7 @@ impl Preparer<'_> {
             let what = format!("input `{}`", p.name);
             let (ty, shape) = known_tensor(&p.ty, &what)?;
             let kind = Kind::require(ty.dtype, self.ane_fp32, &what, "the input")?;
+            // `check_declared_sizes` has shown the product fits.
             let lid = self.plan.tensor(kind, shape.iter().product());
             self.plan.pin(lid);
             self.values.insert(

@@ -177,9 +177,12 @@ impl PlanBuilder {
             .map(|&r| slot_of_root[r].unwrap_or(usize::MAX))
             .collect();
         let len_of: Vec<usize> = self.tensors.iter().map(|t| t.len).collect();
+        // Nothing is allocated here: sizes come from the program, and the caller checks its
+        // inputs (and the total, see `PreparedProgram::allocate`) before anything that large.
+        let specs: Vec<(Kind, usize)> = slots.iter().map(|&(kind, len, _)| (kind, len)).collect();
         let bufs: Vec<Buf> = slots
             .into_iter()
-            .map(|(kind, len, init)| init.unwrap_or_else(|| Buf::zeros(kind, len)))
+            .map(|(_, _, init)| init.unwrap_or_default())
             .collect();
         let steps = self
             .steps
@@ -190,7 +193,7 @@ impl PlanBuilder {
             })
             .collect();
         Ok(Plan {
-            buffers: Buffers::new(bufs, slot_of, len_of),
+            buffers: Buffers::new(bufs, specs, slot_of, len_of),
             steps,
             scratch: Scratch::new(self.scratch),
         })

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::error::{DataError, Result};
-use super::idx::gunzip_if_compressed;
+use super::idx::{gunzip_if_compressed, MAX_IDX_BYTES};
 
 /// How downloads behave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,7 +173,8 @@ pub fn download_verified(
     let temp = TempFile::new(dest);
     let received = fetch_to_file(url, &temp.path, options)?;
 
-    let bytes = std::fs::read(&temp.path).map_err(|e| DataError::io(&temp.path, e))?;
+    let bytes =
+        ane_mil::file::read_bounded(&temp.path, MAX_IDX_BYTES, "a downloaded dataset file")?;
     let content = gunzip_if_compressed(&bytes, url)?;
     let actual = sha256_hex(&content);
     if actual != expected_sha256 {
@@ -227,6 +228,15 @@ fn fetch_to_file(url: &str, path: &Path, options: &DownloadOptions) -> Result<u6
         file.write_all(&buffer[..n])
             .map_err(|e| DataError::io(path, e))?;
         received += n as u64;
+        // A dataset file is far smaller; a server sending more must not fill the disk.
+        if received > MAX_IDX_BYTES {
+            return Err(DataError::Http {
+                url: url.to_string(),
+                reason: format!(
+                    "the body exceeds {MAX_IDX_BYTES} bytes, the limit for a dataset file"
+                ),
+            });
+        }
         progress.update(received, total);
     }
     // ureq already fails a body shorter than its Content-Length; this guards the contract.

@@ -16,7 +16,7 @@
 
 use super::catalog::IDX_FILE_NAMES;
 use super::dataset::{DataSource, ImageDataset, ImageSplit};
-use super::error::Result;
+use super::error::{DataError, Result};
 use super::idx::{gunzip_if_compressed, parse_idx_u8};
 use super::normalize::NormStats;
 
@@ -54,7 +54,7 @@ pub fn mnist_sample() -> Result<ImageDataset> {
     let mut parsed = MNIST_SAMPLE_FILES.iter().map(|(name, gz)| {
         let file = format!("embedded {MNIST_SAMPLE_NAME}/{name}.gz");
         let content = gunzip_if_compressed(gz, &file)?.into_owned();
-        Ok((parse_idx_u8(content, &file)?, file))
+        Ok::<_, DataError>((parse_idx_u8(content, &file)?, file))
     });
     let mut split = || -> Result<ImageSplit> {
         let (images, images_file) = parsed.next().expect("four files")?;

@@ -7,13 +7,21 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// A file could not be read, written, renamed or listed.
-    #[error("{path}: {source}")]
+    ///
+    /// The OS error is part of the message and deliberately not a `source()`, so a report that
+    /// prints the error chain does not print it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or directory involved.
         path: PathBuf,
         /// What the operating system reported.
-        source: std::io::Error,
+        error: std::io::Error,
     },
+
+    /// A data file could not be read: not a regular file (a directory, a FIFO, a device), larger
+    /// than the limit, or refused by the operating system. The message names the file.
+    #[error(transparent)]
+    File(#[from] ane_mil::file::ReadFileError),
 
     /// A file starts with the gzip magic number but does not decompress.
     #[error("{file}: corrupt gzip stream: {reason}")]
@@ -22,6 +30,18 @@ pub enum DataError {
         file: String,
         /// What the decompressor reported.
         reason: String,
+    },
+
+    /// A gzip stream decompresses to more than the reader accepts (a gzip bomb, or not a
+    /// dataset file).
+    #[error("{file}: decompresses to more than {limit} bytes, the limit for {what}; is this the right file?")]
+    DecompressedTooLarge {
+        /// The file (or embedded resource) being read.
+        file: String,
+        /// The limit in bytes.
+        limit: u64,
+        /// What the content was read as (`IDX data`).
+        what: &'static str,
     },
 
     /// A file is not an IDX file: IDX files start with two zero bytes, a type code and a rank.
@@ -54,25 +74,33 @@ pub enum DataError {
     },
 
     /// An IDX file ends before the data its header promises.
-    #[error("{file}: truncated: the header promises {expected} bytes after it, but only {actual} are present")]
+    #[error("{file}: truncated: the header's dimensions {dims:?} promise {expected} bytes after it, but only {actual} are present{hint}")]
     Truncated {
         /// The file being read.
         file: String,
+        /// The dimensions the header declares.
+        dims: Vec<usize>,
         /// Bytes of element data the header's dimensions require.
         expected: u64,
         /// Bytes actually present after the header.
         actual: u64,
+        /// `; …` when another dimension count would fit the data exactly, else empty.
+        hint: String,
     },
 
     /// An IDX file has bytes after the data its header describes.
-    #[error("{file}: {extra} unexpected trailing bytes after the {expected} bytes of data its header describes")]
+    #[error("{file}: {extra} unexpected trailing bytes after the {expected} bytes of data its header's dimensions {dims:?} describe{hint}")]
     TrailingBytes {
         /// The file being read.
         file: String,
+        /// The dimensions the header declares.
+        dims: Vec<usize>,
         /// Bytes of element data the header's dimensions require.
         expected: u64,
         /// How many bytes follow them.
         extra: u64,
+        /// `; …` when another dimension count would fit the data exactly, else empty.
+        hint: String,
     },
 
     /// An image or label file has the wrong shape (images must be N×H×W, labels N, all
@@ -165,10 +193,10 @@ pub enum DataError {
 
 impl DataError {
     /// Wraps an I/O error with the path it concerns.
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         DataError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

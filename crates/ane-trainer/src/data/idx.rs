@@ -19,6 +19,10 @@ pub const IDX_TYPE_U8: u8 = 0x08;
 /// The two bytes every gzip stream starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The largest IDX content read, compressed or not (1 GiB: the MNIST-style datasets we serve are
+/// under 50 MB; the limit keeps `/dev/zero`-sized inputs and gzip bombs from exhausting memory).
+pub const MAX_IDX_BYTES: u64 = 1 << 30;
+
 /// A decoded IDX array of unsigned bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdxArray {
@@ -46,9 +50,15 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
 }
 
-/// Returns `bytes` decompressed if they are a gzip stream (all members), else unchanged.
-/// `file` names the source in errors.
+/// Returns `bytes` decompressed if they are a gzip stream (all members), else unchanged; a stream
+/// that decompresses to more than [`MAX_IDX_BYTES`] is an error. `file` names the source in
+/// errors.
 pub fn gunzip_if_compressed<'a>(bytes: &'a [u8], file: &str) -> Result<Cow<'a, [u8]>> {
+    gunzip_with_limit(bytes, file, MAX_IDX_BYTES)
+}
+
+/// [`gunzip_if_compressed`] with the output limit `limit`.
+fn gunzip_with_limit<'a>(bytes: &'a [u8], file: &str, limit: u64) -> Result<Cow<'a, [u8]>> {
     if !is_gzip(bytes) {
         return Ok(Cow::Borrowed(bytes));
     }
@@ -60,20 +70,35 @@ pub fn gunzip_if_compressed<'a>(bytes: &'a [u8], file: &str) -> Result<Cow<'a, [
         .checked_sub(4)
         .map(|at| u32::from_le_bytes(bytes[at..].try_into().expect("4 bytes")) as usize)
         .unwrap_or(0)
-        .min(1 << 30);
-    let mut out = Vec::with_capacity(hint);
+        .min(1 << 30)
+        .min(usize::try_from(limit).unwrap_or(usize::MAX));
+    let gzip_error = |reason: String| DataError::Gzip {
+        file: file.to_string(),
+        reason,
+    };
+    let mut out = Vec::new();
+    out.try_reserve(hint)
+        .map_err(|_| gzip_error(format!("cannot reserve {hint} bytes to decompress it")))?;
+    // One byte past the limit tells a stream that exceeds it from one exactly at it.
     flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit.saturating_add(1))
         .read_to_end(&mut out)
-        .map_err(|e| DataError::Gzip {
+        .map_err(|e| gzip_error(e.to_string()))?;
+    if out.len() as u64 > limit {
+        return Err(DataError::DecompressedTooLarge {
             file: file.to_string(),
-            reason: e.to_string(),
-        })?;
+            limit,
+            what: "IDX data",
+        });
+    }
     Ok(Cow::Owned(out))
 }
 
-/// Reads a whole file and decompresses it if it is gzip; returns the IDX content bytes.
+/// Reads a whole file and decompresses it if it is gzip; returns the IDX content bytes. A path
+/// that is not a regular file (a directory, a FIFO, a device) or is larger than [`MAX_IDX_BYTES`]
+/// is refused without reading it.
 pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let bytes = ane_mil::file::read_bounded(path, MAX_IDX_BYTES, "an IDX file")?;
     match gunzip_if_compressed(&bytes, &path.display().to_string())? {
         Cow::Borrowed(_) => Ok(bytes),
         Cow::Owned(decompressed) => Ok(decompressed),
@@ -132,6 +157,8 @@ pub fn parse_idx_u8(mut content: Vec<u8>, file: &str) -> Result<IdxArray> {
     if actual < expected {
         return Err(DataError::Truncated {
             file: file.to_string(),
+            hint: dimension_count_hint(&content, ndims),
+            dims,
             expected,
             actual,
         });
@@ -139,6 +166,8 @@ pub fn parse_idx_u8(mut content: Vec<u8>, file: &str) -> Result<IdxArray> {
     if actual > expected {
         return Err(DataError::TrailingBytes {
             file: file.to_string(),
+            hint: dimension_count_hint(&content, ndims),
+            dims,
             expected,
             extra: actual - expected,
         });
@@ -148,6 +177,33 @@ pub fn parse_idx_u8(mut content: Vec<u8>, file: &str) -> Result<IdxArray> {
         dims,
         data: content,
     })
+}
+
+/// When the data does not match the header's dimensions but another dimension count (byte 3 of
+/// the header) would match it exactly, says so: a wrong count otherwise shows up only as a
+/// confusing byte count. Empty when no other count fits.
+fn dimension_count_hint(content: &[u8], ndims: usize) -> String {
+    for k in 1..=255usize {
+        let header_len = 4 + 4 * k;
+        if k == ndims || content.len() < header_len {
+            continue;
+        }
+        let dims: Vec<u64> = content[4..header_len]
+            .chunks_exact(4)
+            .map(|c| u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+            .collect();
+        let fits = dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .is_some_and(|n| n > 0 && n == (content.len() - header_len) as u64);
+        if fits {
+            return format!(
+                "; the header says {ndims} dimension(s) but the data fits {k}: {dims:?} \
+                 (is the dimension count, byte 4 of the file, wrong?)"
+            );
+        }
+    }
+    String::new()
 }
 
 /// Reads an IDX file of unsigned bytes, plain or gzip-compressed.
@@ -265,6 +321,7 @@ mod tests {
                 file,
                 expected,
                 actual,
+                ..
             } => assert_eq!((file.as_str(), expected, actual), ("imgs", 20, 17)),
             other => panic!("unexpected {other}"),
         }
@@ -285,6 +342,58 @@ mod tests {
                 }
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_dimension_count_is_named() {
+        // An image file whose header claims 4 dimensions instead of 3: the fourth "dimension" is
+        // the first four pixels (zero), which once read as "N trailing bytes after the 0 bytes".
+        let mut raw = encode_idx_u8(&[5, 4, 4], &[0; 80]);
+        raw[3] = 4;
+        let message = parse_idx_u8(raw, "imgs").unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "imgs: 76 unexpected trailing bytes after the 0 bytes of data its header's dimensions \
+             [5, 4, 4, 0] describe; the header says 4 dimension(s) but the data fits 3: [5, 4, 4] \
+             (is the dimension count, byte 4 of the file, wrong?)"
+        );
+        // Claiming 2 instead of 3: the data is short of 5 × 4 bytes... no, it is longer.
+        let mut raw = encode_idx_u8(&[5, 4, 4], &[0; 80]);
+        raw[3] = 2;
+        let message = parse_idx_u8(raw, "imgs").unwrap_err().to_string();
+        assert!(message.contains("the data fits 3: [5, 4, 4]"), "{message}");
+    }
+
+    #[test]
+    fn non_regular_files_are_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_idx_u8(dir.path()).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("is a directory, not a regular file; give the path of a file"),
+            "{err}"
+        );
+        #[cfg(unix)]
+        {
+            let err = read_idx_u8(Path::new("/dev/zero")).unwrap_err();
+            assert!(err.to_string().contains("is a character device"), "{err}");
+        }
+    }
+
+    #[test]
+    fn gzip_bombs_stop_at_the_limit() {
+        let bomb = gzip(&vec![0u8; 1 << 20]);
+        assert!(bomb.len() < 5000);
+        let err = gunzip_with_limit(&bomb, "bomb.gz", 1 << 19).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bomb.gz: decompresses to more than 524288 bytes, the limit for IDX data; \
+             is this the right file?"
+        );
+        assert_eq!(
+            gunzip_with_limit(&bomb, "ok.gz", 1 << 20).unwrap().len(),
+            1 << 20
         );
     }
 
@@ -314,7 +423,9 @@ mod tests {
     #[test]
     fn missing_file_is_an_io_error_naming_it() {
         let err = read_idx_u8(Path::new("/nonexistent/train-images-idx3-ubyte")).unwrap_err();
-        assert!(matches!(err, DataError::Io { .. }));
+        assert!(matches!(err, DataError::File(_)));
+        assert_eq!(err.to_string().matches("os error").count(), 1, "{err}");
+        assert!(std::error::Error::source(&err).is_none());
         assert!(err
             .to_string()
             .contains("/nonexistent/train-images-idx3-ubyte"));

@@ -79,7 +79,7 @@ pub fn load_idx_dir(dir: &Path, name: &str, num_classes: usize) -> Result<ImageD
         ),
     })?;
     let [train_images, train_labels, test_images, test_labels] =
-        paths.map(|p| Ok((read_maybe_gzip(&p)?, p)));
+        paths.map(|p| Ok::<_, DataError>((read_maybe_gzip(&p)?, p)));
     let train = split_from(train_images?, train_labels?, num_classes)?;
     let test = split_from(test_images?, test_labels?, num_classes)?;
     let stats = NormStats::from_pixels(train.images());
@@ -111,10 +111,13 @@ fn split_from(
 }
 
 /// The path of IDX file `name` in `dir`: `name`, `name.gz`, or MNIST's dotted spelling
-/// (`train-images.idx3-ubyte`) with or without `.gz`.
+/// (`train-images.idx3-ubyte`) with or without `.gz`. A regular file is preferred; failing
+/// that, any entry under one of these names (a directory, a FIFO, a dangling or looping
+/// symlink) is returned, so that reading it reports what is wrong with it instead of calling the
+/// file missing.
 pub fn find_idx_file(dir: &Path, name: &str) -> Option<PathBuf> {
     let dotted = name.replacen("-idx", ".idx", 1);
-    [
+    let candidates: Vec<PathBuf> = [
         name.to_string(),
         format!("{name}.gz"),
         dotted.clone(),
@@ -122,7 +125,15 @@ pub fn find_idx_file(dir: &Path, name: &str) -> Option<PathBuf> {
     ]
     .into_iter()
     .map(|candidate| dir.join(candidate))
-    .find(|path| path.is_file())
+    .collect();
+    let regular = candidates.iter().find(|path| path.is_file());
+    regular
+        .or_else(|| {
+            candidates
+                .iter()
+                .find(|path| std::fs::symlink_metadata(path).is_ok())
+        })
+        .cloned()
 }
 
 /// All four IDX files of `dir`, or the names of the missing ones.
@@ -262,11 +273,15 @@ fn download_missing(known: &KnownDataset, options: &LoadOptions, cache: &Path) -
 }
 
 fn describe_missing(dir: &Path, missing: &[&str]) -> String {
-    if !dir.is_dir() {
-        format!("{}: no such directory", dir.display())
-    } else {
-        format!("{}: missing {}", dir.display(), missing.join(", "))
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return format!("{}: no such directory", dir.display())
+        }
+        Err(e) => return format!("{}: {e}", dir.display()),
+        Ok(m) if !m.is_dir() => return format!("{}: not a directory", dir.display()),
+        Ok(_) => {}
     }
+    format!("{}: missing {}", dir.display(), missing.join(", "))
 }
 
 fn not_found(known: &KnownDataset, looked: Vec<String>, cache: &Path) -> DataError {
@@ -391,6 +406,49 @@ mod tests {
         }
         assert!(
             !msg.contains(&format!("{}[.gz]: missing", IDX_FILE_NAMES[0])),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn non_regular_files_are_reported_as_such_not_missing() {
+        let files = tiny_files();
+        let dir = tempfile::tempdir().unwrap();
+        write_dir(dir.path(), &files, [false; 4]);
+        // A directory in place of the training images.
+        let images = dir.path().join(IDX_FILE_NAMES[0]);
+        std::fs::remove_file(&images).unwrap();
+        std::fs::create_dir(&images).unwrap();
+        let msg = load_idx_dir(dir.path(), "d", 10).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "{}: is a directory, not a regular file; give the path of a file",
+                images.display()
+            )
+        );
+        #[cfg(unix)]
+        {
+            // A symlink loop: the OS error, once, not "missing".
+            std::fs::remove_dir(&images).unwrap();
+            std::os::unix::fs::symlink(&images, &images).unwrap();
+            let msg = load_idx_dir(dir.path(), "d", 10).unwrap_err().to_string();
+            assert!(msg.starts_with(&format!("{}: ", images.display())), "{msg}");
+            assert!(!msg.contains("missing"), "{msg}");
+            assert_eq!(msg.matches("os error").count(), 1, "{msg}");
+        }
+        // A file where the directory should be.
+        let not_dir = dir.path().join(IDX_FILE_NAMES[1]);
+        let msg = load_idx_dir(&not_dir, "d", 10).unwrap_err().to_string();
+        assert!(msg.contains("missing"), "{msg}");
+        let known = tiny_known(&files, "http://127.0.0.1:9/");
+        let options = LoadOptions {
+            system_dirs: Some(vec![not_dir.clone()]),
+            ..quiet(&dir.path().join("cache"))
+        };
+        let msg = load_known(&known, &options).unwrap_err().to_string();
+        assert!(
+            msg.contains(&format!("{}: not a directory", not_dir.display())),
             "{msg}"
         );
     }

@@ -68,6 +68,9 @@ pub enum NnError {
     /// The model's input specification or a build argument is invalid.
     #[error("{0}")]
     BadInput(String),
+    /// The parameters do not fit in memory (or their size overflows); nothing was allocated.
+    #[error("the model is too large: {0}")]
+    TooLarge(String),
     /// The chosen loss does not fit the model's output.
     #[error("loss {loss}: {message}")]
     BadLoss {

@@ -258,16 +258,68 @@ impl Model {
     /// Fresh parameters: each spec's initializer filled in declaration order from one stream,
     /// `Rng::derive(seed, "init")`, so the same seed gives bit-identical values. Weight decay is
     /// set per [`ParamSpec::weight_decay`].
+    ///
+    /// Refuses, before allocating anything, parameters that do not fit in the memory the
+    /// operating system reports available ([`NnError::TooLarge`] with the sizes), since sizes
+    /// come from user flags (`--widths 784,2000000000,10`).
     pub fn init_params(&self, seed: u64) -> Result<ParamStore, NnError> {
+        self.check_params_fit(ane_mil::host::available_memory())?;
         let mut rng = Rng::derive(seed, INIT_RNG_PURPOSE);
         let mut store = ParamStore::new();
         for spec in &self.specs {
-            let mut values = vec![0.0f32; spec.numel()];
+            let mut values = Vec::new();
+            values.try_reserve_exact(spec.numel()).map_err(|_| {
+                NnError::TooLarge(format!(
+                    "cannot reserve memory for parameter `{}` of shape {:?}",
+                    spec.name, spec.shape
+                ))
+            })?;
+            values.resize(spec.numel(), 0.0f32);
             spec.init.fill(&mut rng, &mut values);
             let index = store.push(spec.name.clone(), spec.shape.clone(), values)?;
             store.params_mut()[index].set_weight_decay(spec.weight_decay);
         }
         Ok(store)
+    }
+
+    /// Bytes a [`ParamStore`] of this model's parameters holds: per element an fp32 master
+    /// copy, an fp32 gradient and an fp16 copy (10 bytes); `None` when that overflows.
+    pub fn param_store_bytes(&self) -> Option<u64> {
+        self.specs.iter().try_fold(0u64, |acc, spec| {
+            let elements = spec
+                .shape
+                .iter()
+                .try_fold(1u64, |n, &d| n.checked_mul(d as u64))?;
+            acc.checked_add(elements.checked_mul(10)?)
+        })
+    }
+
+    /// Refuses parameters whose store ([`Model::param_store_bytes`]) overflows or exceeds
+    /// `available` bytes (`None`: only overflow is checked).
+    pub fn check_params_fit(&self, available: Option<u64>) -> Result<(), NnError> {
+        let count: u64 = self
+            .specs
+            .iter()
+            .map(|s| {
+                s.shape
+                    .iter()
+                    .fold(1u64, |n, &d| n.saturating_mul(d as u64))
+            })
+            .fold(0, u64::saturating_add);
+        let Some(bytes) = self.param_store_bytes() else {
+            return Err(NnError::TooLarge(format!(
+                "its {count} parameters overflow 64-bit sizes; use smaller dimensions"
+            )));
+        };
+        match available {
+            Some(available) if bytes > available => Err(NnError::TooLarge(format!(
+                "its {count} parameters need {} (fp32 weights and gradients, fp16 copies) but \
+                 only {} of memory is available; use smaller dimensions",
+                ane_mil::host::format_bytes(bytes),
+                ane_mil::host::format_bytes(available)
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Checks that `store` holds exactly this model's parameters with the same shapes (after

@@ -175,32 +175,39 @@ fn malformed_files_give_clear_errors() {
 
 #[test]
 fn conversions_to_mil_dtypes_are_exact_or_checked() {
+    // Floats are never narrowed silently: f64 is refused for fp16 and fp32 (issue 15), as f32
+    // is for fp16, each with the conversion to make.
     let f64s = NpyArray {
         shape: vec![3],
         data: NpyData::F64(vec![0.1, -2.0, 65504.0]),
     };
-    let bytes = f64s.to_mil_bytes(DType::Fp16).unwrap();
-    assert_eq!(&bytes[..2], &f16::from_f64(0.1).to_le_bytes());
-    let too_big = NpyArray {
-        shape: vec![1],
-        data: NpyData::F64(vec![1e6]),
-    };
-    assert!(too_big
+    assert_eq!(
+        f64s.to_mil_bytes(DType::Fp32).unwrap_err().to_string(),
+        "an array of <f8 cannot be used as fp32: floats are not narrowed silently; convert it \
+         first (numpy: a.astype(numpy.float32)) and save it as <f4"
+    );
+    assert!(f64s
         .to_mil_bytes(DType::Fp16)
         .unwrap_err()
         .to_string()
-        .contains("overflows fp16"));
-    assert_eq!(
-        too_big.to_mil_bytes(DType::Fp32).unwrap(),
-        1e6f32.to_le_bytes().to_vec()
-    );
-    let inf = NpyArray {
+        .contains("a.astype(numpy.float16)) and save it as <f2"));
+    let f32s = NpyArray {
         shape: vec![1],
-        data: NpyData::F64(vec![f64::INFINITY]),
+        data: NpyData::F32(vec![0.5]),
     };
-    assert!(
-        inf.to_mil_bytes(DType::Fp16).is_ok(),
-        "infinity is a value, not an overflow"
+    assert!(f32s.to_mil_bytes(DType::Fp16).is_err());
+    assert_eq!(
+        f32s.to_mil_bytes(DType::Fp32).unwrap(),
+        0.5f32.to_le_bytes()
+    );
+    let f16s = NpyArray {
+        shape: vec![1],
+        data: NpyData::F16(vec![f16::from_f32(0.1)]),
+    };
+    assert_eq!(
+        f16s.to_mil_bytes(DType::Fp32).unwrap(),
+        f16::from_f32(0.1).to_f32().to_le_bytes(),
+        "widening is exact"
     );
     let i64s = NpyArray {
         shape: vec![2],
@@ -238,4 +245,43 @@ fn conversions_to_mil_dtypes_are_exact_or_checked() {
     let back = NpyArray::from_mil_bytes(DType::Uint16, vec![2], &[1, 0, 255, 255]).unwrap();
     assert_eq!(back.data, NpyData::U16(vec![1, 65535]));
     assert!(NpyArray::from_mil_bytes(DType::Fp16, vec![3], &[0; 4]).is_err());
+}
+
+#[test]
+fn files_that_are_not_regular_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = read_npy_file(dir.path()).unwrap_err().to_string();
+    assert!(
+        message.ends_with("is a directory, not a regular file; give the path of a file"),
+        "{message}"
+    );
+    #[cfg(unix)]
+    {
+        let message = read_npy_file(std::path::Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("is a character device"), "{message}");
+    }
+    let missing = dir.path().join("missing.npy");
+    let err = read_npy_file(&missing).unwrap_err();
+    assert_eq!(err.to_string().matches("os error").count(), 1, "{err}");
+    assert!(std::error::Error::source(&err).is_none());
+}
+
+/// Found by the `npy` fuzz target: a descr starting with a multi-byte character was split inside
+/// it, a panic.
+#[test]
+fn regression_fuzz_multibyte_descr_is_an_error() {
+    let header = "{'descr': '\u{33c}<i3', 'fortran_order': False, 'shape': (2, 2), }";
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(&[2, 0]);
+    bytes.extend_from_slice(&(header.len() as u32 + 1).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(&[0; 8]);
+    let err = read_npy(&bytes).unwrap_err();
+    assert!(matches!(err, NpyError::Dtype(_)), "{err}");
+    // The fuzzer's own input.
+    let crash = include_bytes!("../../tests/data/fuzz/npy-multibyte-descr.npy");
+    assert!(read_npy(crash).is_err());
 }
