@@ -271,7 +271,7 @@ fn bad_inputs_are_errors_naming_the_input() {
 }
 
 #[test]
-fn float64_inputs_convert_and_ane_fp32_rounds_fp32_programs() {
+fn float64_inputs_are_refused_and_ane_fp32_rounds_fp32_programs() {
     let dir = tempfile::tempdir().unwrap();
     let prog = r#"program(1.3)
 {
@@ -281,12 +281,32 @@ fn float64_inputs_convert_and_ane_fp32_rounds_fp32_programs() {
 }
 "#;
     std::fs::write(dir.path().join("prog.mil"), prog).unwrap();
+    // f64 data is not narrowed silently: the error says how to convert it.
+    let wide = npy(
+        dir.path(),
+        "wide.npy",
+        NpyArray {
+            shape: vec![2],
+            data: NpyData::F64(vec![1.0 + 1.0 / 4096.0, 3.0]),
+        },
+    );
+    let refused = run(
+        &["--output", dir.path().join("refused").to_str().unwrap()],
+        dir.path(),
+        &[format!("--input=x={}", wide.display())],
+    );
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("<f8") && stderr.contains("astype"),
+        "{stderr}"
+    );
     let x = npy(
         dir.path(),
         "x.npy",
         NpyArray {
             shape: vec![2],
-            data: NpyData::F64(vec![1.0 + 1.0 / 4096.0, 3.0]),
+            data: NpyData::F32(vec![1.0 + 1.0 / 4096.0, 3.0]),
         },
     );
     let input = format!("--input=x={}", x.display());

@@ -1,6 +1,5 @@
 //! `ane-trainer mil …`: check, format and run MIL program files (`run` lives in `mil/run.rs`).
 
-use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -104,8 +103,7 @@ pub fn run(cmd: MilCommand) -> anyhow::Result<ExitCode> {
             }
         }
         MilCommand::Fmt { file, dialect } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+            let text = ane_mil::file::read_program_text(&file)?;
             let mut program =
                 ane_mil::parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", file.display()))?;
             if let Some(d) = dialect {
@@ -122,7 +120,7 @@ pub fn run(cmd: MilCommand) -> anyhow::Result<ExitCode> {
 /// rule's source; errors are the rejecting findings, notes the advisory ones. A file that does not
 /// parse gives nothing here ([`check_file`] reports it).
 pub fn lint_file(file: &Path, caps: &ane_mil::chip::ChipCaps) -> (Vec<String>, Vec<String>) {
-    let Ok(text) = std::fs::read_to_string(file) else {
+    let Ok(text) = ane_mil::file::read_program_text(file) else {
         return (Vec::new(), Vec::new());
     };
     let Ok(program) = ane_mil::parse(&text) else {
@@ -157,9 +155,9 @@ pub fn model_dir(file: &Path, model_path: Option<&Path>) -> PathBuf {
 /// references. `weights` is `None` to skip weight files, else `Some(model_path override)`.
 pub fn check_file(file: &Path, weights: Option<Option<&Path>>) -> Vec<String> {
     let name = file.display();
-    let text = match std::fs::read_to_string(file) {
+    let text = match ane_mil::file::read_program_text(file) {
         Ok(t) => t,
-        Err(e) => return vec![format!("{name}: cannot read: {e}")],
+        Err(e) => return vec![format!("cannot read {e}")],
     };
     let program = match ane_mil::parse(&text) {
         Ok(p) => p,

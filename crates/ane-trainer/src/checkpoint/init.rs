@@ -41,10 +41,8 @@ pub fn load_init_weights(
     } else {
         path.to_path_buf()
     };
-    let bytes = std::fs::read(&file).map_err(|source| CheckpointError::Io {
-        path: file.clone(),
-        source,
-    })?;
+    // Bounded, and refused for anything but a regular file (`--init /dev/zero`).
+    let bytes = ane_mil::file::read_weight_file(&file)?;
     let st = parse(&file, &bytes)?;
     let mut report = InitReport::default();
     let mut values = Vec::new();

@@ -82,6 +82,9 @@ pub enum CheckpointError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A file could not be read (missing, not a regular file, too large).
+    #[error(transparent)]
+    Read(#[from] ane_mil::file::ReadFileError),
     /// The path is not a checkpoint directory.
     #[error("{} is not a checkpoint: {reason}", path.display())]
     NotACheckpoint {

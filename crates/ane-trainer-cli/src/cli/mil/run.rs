@@ -72,7 +72,7 @@ fn load_weights(program: &Program, model_dir: &Path) -> anyhow::Result<WeightFil
         } else {
             model_dir.join(relative)
         };
-        let bytes = std::fs::read(&file).with_context(|| {
+        let bytes = ane_mil::file::read_weight_file(&file).with_context(|| {
             format!(
                 "cannot read weight file {} (referenced as \"{path}\")",
                 file.display()
@@ -106,8 +106,7 @@ fn parse_inputs(specs: &[String]) -> anyhow::Result<BTreeMap<String, PathBuf>> {
 /// Runs `mil run`.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let file = &args.program;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = ane_mil::file::read_program_text(file)?;
     let program = ane_mil::parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", file.display()))?;
     let model_dir = match &args.model_path {
         Some(dir) => dir.clone(),
