@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod progress;
 pub mod run;
 pub mod run_dir;
+pub mod run_lock;
 pub mod setup;
 pub mod summary;
 

@@ -17,6 +17,7 @@ use super::progress::{RunObserver, StepStatus};
 use super::run_dir::{
     check_fresh, default_run_dir, locate_checkpoint, CHECKPOINTS_DIR, CONFIG_FILE, METRICS_FILE,
 };
+use super::run_lock::RunLock;
 use super::setup;
 use super::summary::TrainSummary;
 use crate::checkpoint::{load_init_weights, save_step, Checkpoint, RunState};
@@ -221,6 +222,12 @@ pub fn train(
     let scaler_config = loss_scaler_config(&config);
     let metrics_path = config.out.join(METRICS_FILE);
 
+    std::fs::create_dir_all(&config.out).map_err(|source| TrainError::Io {
+        path: config.out.clone(),
+        source,
+    })?;
+    // One run per directory, from its first write to its end (released on every return).
+    let _run_lock = RunLock::acquire(&config.out)?;
     let (mut rule, mut step, mut metrics) = match &resume_from {
         Some(checkpoint) => {
             let run = checkpoint.run_state();

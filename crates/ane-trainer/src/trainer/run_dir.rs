@@ -34,8 +34,12 @@ pub fn default_run_dir(root: &Path, model: &str, dataset: &str) -> PathBuf {
         .expect("some suffix is free")
 }
 
-/// Fails when `dir` already holds a run (checkpoints or a metrics log).
+/// Fails when `dir` already holds a run (checkpoints or a metrics log), or another run holds it.
 pub fn check_fresh(dir: &Path) -> Result<(), TrainError> {
+    if dir.join(super::run_lock::LOCK_FILE).exists() {
+        // Taking and releasing the lock says who holds it (or clears a dead process's lock).
+        drop(super::run_lock::RunLock::acquire(dir)?);
+    }
     if dir.join(CHECKPOINTS_DIR).exists() || dir.join(METRICS_FILE).exists() {
         return Err(TrainError::Conflict(format!(
             "{} already holds a run: continue it with --resume {}, or choose another --out",
