@@ -646,8 +646,19 @@ fn init_loads_matching_weights_and_reports_the_rest() {
         load_init_weights(&file, &mut store, true),
         Err(CheckpointError::WrongShape { .. })
     ));
-    assert!(matches!(
-        load_init_weights(&tmp.path().join("absent.safetensors"), &mut store, true),
-        Err(CheckpointError::Io { .. })
-    ));
+    let absent = load_init_weights(&tmp.path().join("absent.safetensors"), &mut store, true);
+    assert!(
+        matches!(absent, Err(CheckpointError::Read(_))),
+        "{absent:?}"
+    );
+    assert!(absent
+        .unwrap_err()
+        .to_string()
+        .contains("absent.safetensors"));
+    // Something other than a file is refused without reading it.
+    let dev = load_init_weights(Path::new("/dev/zero"), &mut store, true);
+    if Path::new("/dev/zero").exists() {
+        let err = dev.unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
 }
