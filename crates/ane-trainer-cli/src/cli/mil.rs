@@ -157,7 +157,13 @@ pub fn check_file(file: &Path, weights: Option<Option<&Path>>) -> Vec<String> {
     let name = file.display();
     let text = match ane_mil::file::read_program_text(file) {
         Ok(t) => t,
-        Err(e) => return vec![format!("cannot read {e}")],
+        Err(e) => {
+            // The error names the file first; keep the `file: message` form of every problem.
+            let message = e.to_string();
+            let prefix = format!("{name}: ");
+            let reason = message.strip_prefix(&prefix).unwrap_or(&message);
+            return vec![format!("{name}: cannot read: {reason}")];
+        }
     };
     let program = match ane_mil::parse(&text) {
         Ok(p) => p,
