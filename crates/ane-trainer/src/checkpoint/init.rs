@@ -50,7 +50,17 @@ pub fn load_init_weights(
         match st.tensor(p.name()) {
             Ok(view) => {
                 check_shape(&file, p.name(), &view, p.shape())?;
-                values.push(Some(to_f32_any(&file, p.name(), &view)?));
+                let v = to_f32_any(&file, p.name(), &view)?;
+                // Caught here, by name: otherwise the run would later fail as "diverged".
+                if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+                    return Err(CheckpointError::NonFiniteWeight {
+                        file,
+                        name: p.name().to_string(),
+                        index,
+                        value: v[index],
+                    });
+                }
+                values.push(Some(v));
                 report.loaded.push(p.name().to_string());
             }
             Err(_) => {

@@ -205,6 +205,21 @@ pub enum CheckpointError {
         /// The parameters without weights.
         names: Vec<String>,
     },
+    /// A weight of an `--init` file holds NaN or infinity.
+    #[error(
+        "{}: tensor `{name}` holds {value} at element {index}: initial weights must be finite",
+        file.display()
+    )]
+    NonFiniteWeight {
+        /// The safetensors file involved.
+        file: PathBuf,
+        /// The tensor.
+        name: String,
+        /// The first non-finite element's index.
+        index: usize,
+        /// Its value (`NaN`, `inf`, `-inf`).
+        value: f32,
+    },
     /// The checkpoint's parameter list differs from the model's.
     #[error("checkpoint parameters do not match the model: {0}")]
     ParamMismatch(String),

@@ -655,6 +655,22 @@ fn init_loads_matching_weights_and_reports_the_rest() {
         .unwrap_err()
         .to_string()
         .contains("absent.safetensors"));
+    // NaN or infinity in a weight is refused, naming the tensor and the element.
+    let mut bad = vec![0.5f32; 8 * 10];
+    bad[17] = f32::NAN;
+    let bad_bytes: Vec<u8> = bad.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let nan_file = tmp.path().join("nan.safetensors");
+    let tensors = vec![(
+        "2.weight",
+        TensorView::new(Dtype::F32, vec![10, 8], &bad_bytes).unwrap(),
+    )];
+    fs::write(&nan_file, safetensors::serialize(tensors, None).unwrap()).unwrap();
+    let err = load_init_weights(&nan_file, &mut store, true).unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::NonFiniteWeight { index: 17, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("`2.weight`"), "{err}");
     // Something other than a file is refused without reading it.
     let dev = load_init_weights(Path::new("/dev/zero"), &mut store, true);
     if Path::new("/dev/zero").exists() {

@@ -116,11 +116,21 @@ pub fn resolve_run(
 
 /// The number of updates of a run: `--steps`, or enough updates to cover `--epochs` of
 /// `batches_per_epoch` micro-batches each.
-pub fn total_steps(config: &TrainConfig, batches_per_epoch: u64) -> u64 {
+pub fn total_steps(config: &TrainConfig, batches_per_epoch: u64) -> Result<u64, TrainError> {
     match (config.steps, config.epochs) {
-        (Some(steps), _) => steps,
-        (None, Some(epochs)) => (epochs * batches_per_epoch).div_ceil(u64::from(config.accum)),
-        (None, None) => 0,
+        (Some(steps), _) => Ok(steps),
+        (None, Some(epochs)) => epochs
+            .checked_mul(batches_per_epoch)
+            .map(|batches| batches.div_ceil(u64::from(config.accum)))
+            .ok_or_else(|| TrainError::Setting {
+                key: "epochs".into(),
+                value: epochs.to_string(),
+                reason: format!(
+                    "{epochs} epochs of {batches_per_epoch} batches overflow the step counter; \
+                     ask for fewer epochs (or --steps)"
+                ),
+            }),
+        (None, None) => Ok(0),
     }
 }
 
@@ -217,7 +227,7 @@ pub fn train(
         config.seed,
         map.clone(),
     )?;
-    let total = total_steps(&config, stream.batches_per_epoch());
+    let total = total_steps(&config, stream.batches_per_epoch())?;
     let schedule = LrSchedule::new(config.schedule_kind()?, config.lr, total)?;
     let scaler_config = loss_scaler_config(&config);
     let metrics_path = config.out.join(METRICS_FILE);
@@ -517,4 +527,26 @@ fn describe_dataset(dataset: &ImageDataset) -> String {
         dataset.num_classes(),
         dataset.source()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_length_overflow_is_an_error_not_a_wrapped_count() {
+        let settings = TrainSettings {
+            epochs: Some(u64::MAX),
+            ..TrainSettings::default()
+        };
+        let config = TrainConfig::resolve(&settings, |_, _| PathBuf::from("runs/x")).unwrap();
+        let err = total_steps(&config, 62).unwrap_err().to_string();
+        assert!(err.contains("overflow") && err.contains("--steps"), "{err}");
+        let settings = TrainSettings {
+            epochs: Some(3),
+            ..TrainSettings::default()
+        };
+        let config = TrainConfig::resolve(&settings, |_, _| PathBuf::from("runs/x")).unwrap();
+        assert_eq!(total_steps(&config, 62).unwrap(), 186);
+    }
 }
