@@ -413,12 +413,10 @@ fn config_from_json(text: &str) -> PyResult<TrainerConfig> {
         };
     }
     if let Some(x) = get("chip") {
-        config.chip = x
+        let name = x
             .as_str()
-            .and_then(|s| s.strip_prefix('m').or_else(|| s.strip_prefix('M')))
-            .and_then(|n| n.parse::<u32>().ok())
-            .and_then(ane_device::ChipFamily::from_generation)
             .ok_or_else(|| bad("chip", x, "expected \"m1\" … \"m5\""))?;
+        config.chip = ane_trainer::trainer::config::parse_chip(name).map_err(to_py)?;
     }
     config.check().map_err(to_py)?;
     Ok(config)

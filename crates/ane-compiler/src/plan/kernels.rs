@@ -10,7 +10,7 @@ use crate::lower::{lower_kernel, KernelSpec, LoweredKernel};
 use crate::partition::scope::generalize;
 use crate::partition::{Group, GroupLimit};
 use crate::place::Placement;
-use ane_mil::chip::{lint, lint_all, ChipCaps, LintError, Rule};
+use ane_mil::chip::{lint, lint_all, ChipCaps, LintError};
 use ane_mil::{Program, WeightFiles};
 use std::collections::{BTreeMap, HashMap};
 
@@ -221,9 +221,7 @@ fn new_kernel(
 impl PlannedKernel {
     /// The advisory findings about ops and forms no trainer has run on the ANE.
     pub fn unproven(&self) -> impl Iterator<Item = &LintError> {
-        self.advisories
-            .iter()
-            .filter(|a| matches!(a.rule, Rule::UnprovenOp | Rule::UnprovenForm))
+        self.advisories.iter().filter(|a| a.rule.is_unproven())
     }
 }
 

@@ -219,10 +219,7 @@ impl Plan {
             let list: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
             writeln!(s, "lint advisories (not enforced): {}", list.join(", "))?;
             let mut unproven: BTreeMap<String, usize> = BTreeMap::new();
-            for (_, a) in advisories
-                .iter()
-                .filter(|(_, a)| matches!(a.rule, Rule::UnprovenOp | Rule::UnprovenForm))
-            {
+            for (_, a) in advisories.iter().filter(|(_, a)| a.rule.is_unproven()) {
                 *unproven.entry(unproven_key(a)).or_insert(0) += 1;
             }
             if !unproven.is_empty() {

@@ -141,6 +141,12 @@ impl Rule {
         }
     }
 
+    /// Whether the rule reports an op or form no trainer has run on the ANE (the tier findings
+    /// `doctor` on a Mac settles).
+    pub fn is_unproven(self) -> bool {
+        matches!(self, Rule::UnprovenOp | Rule::UnprovenForm)
+    }
+
     /// Whether a finding rejects the program.
     pub fn enforcement(self) -> Enforcement {
         match self {

@@ -196,12 +196,7 @@ fn run_dialect(
         .map(|k| {
             let found: Vec<String> = ane_mil::chip::lint_all(&k.lowered.program, &caps)
                 .into_iter()
-                .filter(|e| {
-                    matches!(
-                        e.rule,
-                        ane_mil::chip::Rule::UnprovenOp | ane_mil::chip::Rule::UnprovenForm
-                    )
-                })
+                .filter(|e| e.rule.is_unproven())
                 .map(|e| e.message)
                 .collect();
             (k.name.to_string(), found)

@@ -163,7 +163,7 @@ pub fn probe_rules(kernel: &ConformanceKernel, caps: &ChipCaps) -> ProbeRules {
     rejected_by.dedup();
     let unproven = lint_all(&kernel.lowered.program, caps)
         .into_iter()
-        .filter(|e| matches!(e.rule, Rule::UnprovenOp | Rule::UnprovenForm))
+        .filter(|e| e.rule.is_unproven())
         .map(|e| e.message)
         .collect();
     ProbeRules {

@@ -31,7 +31,42 @@ pub struct UpdateRule {
     accum: u32,
 }
 
+/// Consecutive skipped fp16 updates (inf/NaN gradients) after which training is declared
+/// diverged.
+pub const MAX_CONSECUTIVE_SKIPS: u32 = 30;
+
 impl UpdateRule {
+    /// Fails when training can no longer recover after the update of `step` with mean loss
+    /// `loss`: a non-finite loss with fp32 kernels (no loss scale to blame), or
+    /// [`MAX_CONSECUTIVE_SKIPS`] skipped fp16 updates in a row. `hint` says what to change.
+    pub fn check_divergence(
+        &self,
+        precision: ane_compiler::lower::Precision,
+        step: u64,
+        loss: f64,
+        hint: &str,
+    ) -> Result<(), ExecError> {
+        if precision == ane_compiler::lower::Precision::Fp32 && !loss.is_finite() {
+            return Err(ExecError::Diverged {
+                step,
+                loss: loss.to_string(),
+                hint: hint.to_string(),
+            });
+        }
+        let skips = self.scaler_state().consecutive_skips;
+        if skips >= MAX_CONSECUTIVE_SKIPS {
+            return Err(ExecError::Diverged {
+                step,
+                loss: format!(
+                    "{loss} and the last {skips} updates had inf/NaN gradients (loss scale now {})",
+                    self.loss_scale()
+                ),
+                hint: hint.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// An update rule over gradients summed over `accum` micro-batches (at least 1), clipped to
     /// global norm `clip` when given.
     pub fn new(

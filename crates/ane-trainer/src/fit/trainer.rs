@@ -21,9 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Consecutive skipped fp16 updates after which a fit is declared diverged.
-const MAX_CONSECUTIVE_SKIPS: u32 = 30;
-
 /// The file [`Trainer::save`] writes the weights to.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 
@@ -215,7 +212,12 @@ impl Trainer {
                 let outcome = self.rule.apply(&mut self.params, lr)?;
                 self.step += 1;
                 update_in_fit += 1;
-                self.check_divergence(loss)?;
+                self.rule.check_divergence(
+                    self.config.precision,
+                    self.step,
+                    loss,
+                    "lower the learning rate, clip gradients, or normalize the inputs",
+                )?;
                 samples += (batch as u64) * accum;
                 epoch_loss += loss;
                 let event = StepEvent {
@@ -415,28 +417,6 @@ impl Trainer {
                     self.classes
                 ),
             ));
-        }
-        Ok(())
-    }
-
-    fn check_divergence(&self, loss: f64) -> Result<(), TrainError> {
-        let hint = "lower the learning rate, clip gradients, or normalize the inputs".to_string();
-        if self.config.precision == Precision::Fp32 && !loss.is_finite() {
-            return Err(crate::executor::ExecError::Diverged {
-                step: self.step,
-                loss: loss.to_string(),
-                hint,
-            }
-            .into());
-        }
-        let skips = self.rule.scaler_state().consecutive_skips;
-        if skips >= MAX_CONSECUTIVE_SKIPS {
-            return Err(crate::executor::ExecError::Diverged {
-                step: self.step,
-                loss: format!("{loss} and the last {skips} updates had inf/NaN gradients"),
-                hint,
-            }
-            .into());
         }
         Ok(())
     }

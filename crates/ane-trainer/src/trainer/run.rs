@@ -34,9 +34,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Consecutive skipped updates (inf/NaN gradients) after which an fp16 run is declared diverged.
-const MAX_CONSECUTIVE_SKIPS: u32 = 30;
-
 /// How to run, beyond the configuration.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -325,7 +322,12 @@ pub fn train(
             .add(Phase::Optimizer, update_start.elapsed());
         step += 1;
         train_time += step_start.elapsed();
-        check_divergence(&config, &rule, step, loss)?;
+        rule.check_divergence(
+            config.precision,
+            step,
+            loss,
+            "lower --lr, add --clip 1.0, or check the input normalization",
+        )?;
 
         samples += (config.batch_size * config.accum as usize) as u64;
         rate.mark(train_time.as_secs_f64(), samples);
@@ -441,38 +443,6 @@ pub fn train(
         final_loss_scale: scaler.scale,
         phases: *exec.times(),
     })
-}
-
-/// Fails when the loss or the gradients can no longer recover: a non-finite loss with fp32
-/// kernels (no loss scale to blame), or a long run of skipped fp16 updates.
-fn check_divergence(
-    config: &TrainConfig,
-    rule: &UpdateRule,
-    step: u64,
-    loss: f64,
-) -> Result<(), TrainError> {
-    let hint = "lower --lr, add --clip 1.0, or check the input normalization".to_string();
-    if config.precision == Precision::Fp32 && !loss.is_finite() {
-        return Err(crate::executor::ExecError::Diverged {
-            step,
-            loss: loss.to_string(),
-            hint,
-        }
-        .into());
-    }
-    let skips = rule.scaler_state().consecutive_skips;
-    if skips >= MAX_CONSECUTIVE_SKIPS {
-        return Err(crate::executor::ExecError::Diverged {
-            step,
-            loss: format!(
-                "{loss} and the last {skips} updates had inf/NaN gradients (loss scale now {})",
-                rule.loss_scale()
-            ),
-            hint,
-        }
-        .into());
-    }
-    Ok(())
 }
 
 /// Saves the checkpoint of `step` under the run's checkpoints directory, keeping the newest
